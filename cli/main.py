@@ -1,0 +1,220 @@
+"""The `junheng` command: thin click commands that parse arguments, call the engine, render."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.interpreter import CompiledRules, check_paths, evaluate, load_rules
+from engine.interpreter import ast as A
+from engine.interpreter.errors import Diagnostic, JunhengError, UsageError
+from engine.interpreter.explain import explain as explain_row
+from engine.interpreter.explain import find_school
+from engine.packs import rules_root, sample_dir
+from engine.render.diagnostics import diagnostics_json, github_annotations, render_diagnostics
+from engine.render.explanation import render_trace
+from engine.render.rows import result_rows
+from engine.render.summary import render_summary
+
+
+class AliasedGroup(click.Group):
+    """A group whose commands also answer to their Chinese names (检查、评估、解释)."""
+
+    ALIASES = {"检查": "check", "评估": "eval", "解释": "explain"}
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
+
+
+@click.group(cls=AliasedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="junheng", message="junheng %(version)s")
+def cli() -> None:
+    """均衡(junheng):县域义务教育优质均衡发展督导评估规则引擎。
+
+    \b
+    常用命令:
+      junheng eval                 用国家标准评估自带的示例县
+      junheng explain --school 名称  解释某校为何达标或未达标
+      junheng check rules/         检查规则文件
+    """
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temporary file and rename, so a failed run never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text)
+    else:
+        _write_atomic(output, text.encode("utf-8"))
+        click.echo(f"已写入 {output}", err=True)
+
+
+# ---------------------------------------------------------------- check
+
+
+@cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", help="输出格式")
+def check_cmd(paths: tuple[Path, ...], fmt: str) -> None:
+    """检查规则文件:语法、名称、类型、单位、循环与分层。无错误时退出码为 0,有错误为 1。"""
+    targets = list(paths) or [rules_root()]
+    missing = [p for p in targets if not p.exists()]
+    if missing:
+        raise UsageError(Diagnostic("E501", f"路径不存在:{'、'.join(map(str, missing))}"))
+    try:
+        sets = check_paths(targets)
+    except JunhengError as exc:
+        _report(exc.diagnostics, fmt)
+        sys.exit(1)
+    warnings = [w for s in sets for w in s.checked.warnings]
+    if fmt == "json":
+        click.echo(json.dumps({"规则集": [s.ruleset.name for s in sets], "诊断": diagnostics_json(warnings)},
+                              ensure_ascii=False, indent=2))
+    elif fmt == "github":
+        if warnings:
+            click.echo(github_annotations(warnings))
+    else:
+        names = "、".join(s.ruleset.name for s in sets)
+        n_items = sum(len(s.ruleset.items) for s in sets)
+        click.echo(f"检查通过:{len(sets)} 个规则集({names}),共 {n_items} 个指标与结论,没有错误。")
+
+
+def _report(diags: list[Diagnostic], fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps({"诊断": diagnostics_json(diags)}, ensure_ascii=False, indent=2))
+    elif fmt == "github":
+        click.echo(github_annotations(diags))
+    else:
+        click.echo(render_diagnostics(diags), err=True)
+
+
+# ---------------------------------------------------------------- facts + eval
+
+
+def _facts_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--date", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                     help="评估日期(决定参数取值),默认今天")(f)
+    f = click.option("--rules-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+                     help="规则目录(默认为自带的 rules/)")(f)
+    f = click.option("--rules", "rules_name", default="国家", show_default=True, help="规则集名称,如 国家、某省")(f)
+    f = click.option("--counties", type=click.Path(path_type=Path), default=None, help="县区表(.xlsx/.csv/.json)")(f)
+    f = click.option("--schools", type=click.Path(path_type=Path), default=None,
+                     help="学校表(.xlsx/.csv/.json);不给出时使用自带的示例县")(f)
+    return f
+
+
+def _load(schools: Path | None, counties: Path | None, rules_name: str, rules_dir: Path | None,
+          as_of: Any) -> tuple[CompiledRules, Any, Any, date]:
+    from engine.facts import load_facts
+    from engine.facts.spec import FieldSpec
+
+    rules = load_rules(rules_name, rules_dir)
+    if schools is None:
+        schools = sample_dir() / "学校表.csv"
+        counties = counties or sample_dir() / "县区表.csv"
+    specs = [FieldSpec(name, e.decl.entity, e.decl.type, e.decl.unit, e.decl.required, title=e.decl.title)
+             for name, e in rules.ruleset.fields.items()]
+    facts = load_facts(schools, counties, specs)
+    day = as_of.date() if as_of is not None else date.today()
+    return rules, facts, evaluate(rules, facts, day), day
+
+
+def _warning_lines(facts: Any) -> list[str]:
+    return [f"{d.code} {d.message}" for d in getattr(facts, "warnings", [])]
+
+
+@cli.command("eval")
+@_facts_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="输出格式")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="写入文件")
+def eval_cmd(schools: Path | None, counties: Path | None, rules_name: str, rules_dir: Path | None,
+             as_of: Any, fmt: str, output: Path | None) -> None:
+    """评估:按规则集评估学校表与县区表,输出县的总体结论、未达标项目、学校与差异系数。"""
+    rules, facts, results, day = _load(schools, counties, rules_name, rules_dir, as_of)
+    if fmt == "json":
+        doc = {"规则集": rules.ruleset.name, "文号": rules.ruleset.docno, "评估日期": day.isoformat(),
+               "警告": _warning_lines(facts), "结果": list(result_rows(results))}
+        _emit(json.dumps(doc, ensure_ascii=False, indent=1), output)
+    else:
+        _emit(render_summary(results, day.isoformat(), _warning_lines(facts)), output)
+
+
+@cli.command("explain")
+@_facts_options
+@click.option("--school", required=True, help="学校名称或学校标识码")
+@click.option("--indicator", default=None, help="指标或结论编号(如 R4、资源配置达标);默认解释该校的全部结论")
+@click.option("--stage", type=click.Choice(["小学", "初中"]), default=None, help="一贯制学校只看某个学段")
+def explain_cmd(schools: Path | None, counties: Path | None, rules_name: str, rules_dir: Path | None,
+                as_of: Any, school: str, indicator: str | None, stage: str | None) -> None:
+    """解释:某校(或某校某项指标)的计算过程、代入的数值、要求、出处和差距。"""
+    rules, _facts, results, _day = _load(schools, counties, rules_name, rules_dir, as_of)
+    row = find_school(results, school)
+    if row is None:
+        raise UsageError(Diagnostic("E503", f"找不到学校「{school}」", hint="用学校名称或 10 位学校标识码"))
+    rs = rules.ruleset
+    if indicator is not None and indicator not in rs.items:
+        import difflib
+        close = difflib.get_close_matches(indicator, list(rs.items), n=3, cutoff=0.3)
+        raise UsageError(Diagnostic("E504", f"没有编号为「{indicator}」的指标或结论",
+                                    hint=f"是否想写:{'、'.join(close)}" if close else None))
+    env = results.env
+    units = [u for u in range(env.frames[A.UNIT].n) if env.frames[A.UNIT].up[A.SCHOOL][u] == row
+             and (stage is None or env.frames[A.UNIT].stage[u] == stage)]  # type: ignore[index]
+    names = [indicator] if indicator else [n for n, e in rs.items.items()
+                                           if isinstance(e.decl, A.Conclusion) and e.decl.level in (A.UNIT, A.SCHOOL)]
+    blocks: list[str] = []
+    for name in names:
+        item = results.items[name]
+        rows = units if item.fkey == A.UNIT else [row] if item.fkey == A.SCHOOL else []
+        if not rows:
+            raise UsageError(Diagnostic("E505", f"「{name}」是县级项目,不按学校解释",
+                                        hint="用 junheng explain --county 查看县级项目(计划中),或看 junheng eval 的汇总"))
+        for r in rows:
+            blocks.append("\n".join(render_trace(explain_row(results, name, item.fkey, r))))
+    click.echo("\n\n".join(blocks))
+
+
+def main() -> None:
+    """Entry point: our own errors become Chinese diagnostics; nothing else shows a traceback."""
+    try:
+        cli.main(standalone_mode=False, prog_name="junheng")
+    except click.exceptions.Abort:
+        click.echo("已取消", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except JunhengError as exc:
+        click.echo(render_diagnostics(exc.diagnostics), err=True)
+        sys.exit(1)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug in junheng: say so plainly, keep the traceback for developers
+        if os.environ.get("JUNHENG_DEBUG"):
+            raise
+        click.echo(f"内部错误:{type(exc).__name__}: {exc}\n这是 junheng 的缺陷,请附上命令和输入文件报告;"
+                   "设置环境变量 JUNHENG_DEBUG=1 可看到详细信息。", err=True)
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

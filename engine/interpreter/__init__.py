@@ -1,0 +1,98 @@
+"""The junheng interpreter: parse → layer → check → compile → evaluate → explain.
+
+The facade a newcomer reads first:
+
+    rules = load_rules("国家")                 # parse + layer + check + compile
+    results = evaluate(rules, facts, as_of)    # all units at once, columnar
+    trace = explain(results, school, item)     # the trace tree for one row, rebuilt on demand
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from engine.interpreter import ast
+from engine.interpreter.check import Checked, check
+from engine.interpreter.compile import Plan, compile_plan
+from engine.interpreter.errors import Diagnostic, JunhengError, RuleError, UsageError
+from engine.interpreter.evaluate import Results
+from engine.interpreter.evaluate import evaluate as _evaluate
+from engine.interpreter.layer import RuleSet, group_layers, layer
+from engine.interpreter.parse import parse_file
+from engine.packs import rule_files, rules_root
+
+__all__ = [
+    "CompiledRules", "Diagnostic", "JunhengError", "Results", "RuleError", "UsageError",
+    "check_paths", "evaluate", "load_rules", "parse_all",
+]
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    """A rule set ready to evaluate: the layered rules, their check result and the plan."""
+
+    ruleset: RuleSet
+    checked: Checked
+    plan: Plan
+
+
+def parse_all(paths: list[Path]) -> list[ast.RuleFile]:
+    """Parse every .rule file under `paths`, collecting every file's syntax error."""
+    files, diags = [], []
+    for path in rule_files(paths):
+        try:
+            files.append(parse_file(path))
+        except RuleError as exc:
+            diags.extend(exc.diagnostics)
+    if diags:
+        raise RuleError(diags)
+    return files
+
+
+def _display(path: Path, root: Path) -> Path:
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        try:
+            return Path("rules") / path.relative_to(root)
+        except ValueError:
+            return path
+
+
+def load_rules(name: str = "国家", rules_dir: Path | None = None) -> CompiledRules:
+    """Load a rule set by name (国家, a province…) from the rule packs: parse → layer → check → compile."""
+    root = rules_dir or rules_root()
+    files = parse_all([_display(p, root) if p.exists() else p for p in [root]])
+    groups = group_layers(files)
+    if name not in groups:
+        raise UsageError(Diagnostic("E502", f"找不到规则集「{name}」",
+                                    hint=f"可用的规则集:{'、'.join(sorted(groups))}"))
+    rs = layer(groups, name)
+    checked = check(rs)
+    return CompiledRules(rs, checked, compile_plan(checked))
+
+
+def check_paths(paths: list[Path]) -> list[CompiledRules]:
+    """Parse, layer and check every rule set found under `paths` (the `junheng check` job)."""
+    files = parse_all(paths)
+    groups = group_layers(files)
+    out: list[CompiledRules] = []
+    diags: list[Diagnostic] = []
+    for name in groups:
+        try:
+            rs = layer(groups, name)
+            checked = check(rs)
+            out.append(CompiledRules(rs, checked, compile_plan(checked)))
+        except RuleError as exc:
+            diags.extend(d for d in exc.diagnostics if d not in diags)
+    if diags:
+        raise RuleError(diags)
+    return out
+
+
+def evaluate(rules: CompiledRules, facts: Any, as_of: date | None = None) -> Results:
+    """Evaluate every unit, school and county of `facts` under `rules` as of a date."""
+    return _evaluate(rules.plan, facts, as_of or date.today())

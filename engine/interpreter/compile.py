@@ -1,0 +1,403 @@
+"""Compile stage: a `Checked` rule set → a `Plan` of columnar (numpy) operations.
+
+Each expression becomes a closure over whole columns: one call evaluates it for every row
+of a frame. Comparisons are made in float64 and then settled exactly (`exact.py`) for the
+few rows whose two sides lie within a hair of each other, so a bound is never missed by
+rounding error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.interpreter import ast as A
+from engine.interpreter.check import BOOL, Checked, Ctx
+from engine.interpreter.exact import Unknown, aggregate_child
+from engine.interpreter.frames import COUNTY_STAGE, MISSING, NA, OK, ZERO, Col, Env, const, frame_key
+
+Fn = Callable[[Env], Col]
+NEAR = 1e-9  # relative distance under which a float comparison is re-done exactly
+
+
+@dataclass(frozen=True)
+class Step:
+    """One item of the plan: its frame, compiled calculation, requirement and scope."""
+
+    name: str
+    decl: A.Indicator | A.Conclusion
+    fkey: str
+    calc: Fn | None
+    requirement: Callable[[Env, Col], tuple[np.ndarray, np.ndarray, np.ndarray]] | None
+    scope: Fn | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The compiled rule set: steps in dependency order."""
+
+    checked: Checked
+    steps: tuple[Step, ...]
+
+
+def compile_plan(checked: Checked) -> Plan:
+    """Compile every item of a checked rule set, dependencies first."""
+    steps = []
+    for name in checked.order:
+        decl = checked.ruleset.items[name].decl
+        fkey = frame_key(decl.level, decl.by_stage)
+        if isinstance(decl, A.Indicator):
+            assert decl.calc is not None and decl.requirement is not None
+            calc = compile_expr(checked, decl.calc, fkey)
+            req = _compile_requirement(checked, decl.requirement, fkey, decl.calc, decl.keep)
+            scope = None
+            if decl.scope is not None:
+                scope = compile_scope(checked, checked.ruleset.scopes[decl.scope].decl, fkey)
+            steps.append(Step(name, decl, fkey, calc, req, scope))
+        else:
+            steps.append(Step(name, decl, fkey, None, None, None))
+    return Plan(checked, tuple(steps))
+
+
+def _ctx(fkey: str) -> Ctx:
+    return Ctx(A.COUNTY if fkey == COUNTY_STAGE else fkey, fkey in (A.UNIT, COUNTY_STAGE))
+
+
+def _merge_status(*cols: Col) -> np.ndarray:
+    s = cols[0].s.copy()
+    for c in cols[1:]:
+        np.maximum(s, c.s, out=s)
+    return s
+
+
+def compile_scope(checked: Checked, scope: A.ScopeDecl, fkey: str) -> Fn:
+    """A scope → a boolean column (status MISSING where the condition cannot be decided)."""
+    includes = [compile_expr(checked, c, fkey) for c in scope.include]
+    excludes = [compile_expr(checked, c, fkey) for c in scope.exclude]
+
+    def run(env: Env) -> Col:
+        n = env.frames[fkey].n
+        inside = np.ones(n, dtype=bool)
+        unknown = np.zeros(n, dtype=bool)
+        for fn in includes:
+            c = fn(env)
+            known = c.s == OK
+            inside &= ~(known & (c.v == 0))
+            unknown |= ~known
+        for fn in excludes:
+            c = fn(env)
+            known = c.s == OK
+            inside &= ~(known & (c.v != 0))
+            unknown |= ~known
+        status = np.where(unknown & inside, MISSING, OK).astype(np.int8)
+        return Col(inside.astype(np.float64), status)
+
+    return run
+
+
+def compile_expr(checked: Checked, e: A.Expr, fkey: str) -> Fn:
+    """An expression → a closure computing it for every row of frame `fkey`."""
+    ctx = _ctx(fkey)
+    if isinstance(e, A.Num):
+        value = float(e.value)
+        return lambda env: const(env.frames[fkey].n, value)
+    if isinstance(e, A.Bool):
+        b = 1.0 if e.value else 0.0
+        return lambda env: const(env.frames[fkey].n, b)
+    if isinstance(e, A.Text | A.StageLit):
+        text = e.value if isinstance(e, A.Text) else e.stage
+        return lambda env: const(env.frames[fkey].n, text, object)
+    if isinstance(e, A.Ref):
+        return _compile_ref(checked, e, fkey, ctx)
+    if isinstance(e, A.Neg):
+        inner = compile_expr(checked, e.operand, fkey)
+        return lambda env: (lambda c: Col(-c.v, c.s))(inner(env))
+    if isinstance(e, A.BinOp):
+        return _compile_binop(checked, e, fkey)
+    if isinstance(e, A.Compare):
+        return _compile_compare(checked, e, fkey)
+    if isinstance(e, A.In):
+        operand = compile_expr(checked, e.operand, fkey)
+        options = [compile_expr(checked, o, fkey) for o in e.options]
+
+        def run_in(env: Env) -> Col:
+            a = operand(env)
+            hit = np.zeros(len(a.v), dtype=bool)
+            for fn in options:
+                hit |= a.v == fn(env).v
+            if e.negate:
+                hit = ~hit
+            return Col(hit.astype(np.float64), a.s.copy())
+
+        return run_in
+    if isinstance(e, A.Logic):
+        return _compile_logic(checked, e, fkey)
+    if isinstance(e, A.Not):
+        inner = compile_expr(checked, e.operand, fkey)
+        return lambda env: (lambda c: Col(1.0 - c.v, c.s))(inner(env))
+    if isinstance(e, A.If):
+        cond = compile_expr(checked, e.cond, fkey)
+        then = compile_expr(checked, e.then, fkey)
+        other = compile_expr(checked, e.otherwise, fkey)
+
+        def run_if(env: Env) -> Col:
+            c, a, b = cond(env), then(env), other(env)
+            pick = c.v != 0
+            v = np.where(pick, a.v, b.v)
+            s = np.where(pick, a.s, b.s)
+            s = np.where(c.s != OK, c.s, s).astype(np.int8)
+            return Col(v, s)
+
+        return run_if
+    assert isinstance(e, A.Call)
+    return _compile_call(checked, e, fkey, ctx)
+
+
+def _compile_ref(checked: Checked, e: A.Ref, fkey: str, ctx: Ctx) -> Fn:
+    sym = checked.lookup(e.name, ctx)
+    assert sym is not None, e.name
+    name = e.name
+    if sym.kind == "builtin":
+        return lambda env: Col(env.frames[fkey].stage, np.zeros(env.frames[fkey].n, dtype=np.int8))  # type: ignore[arg-type]
+    if sym.kind == "param":
+        def run_param(env: Env) -> Col:
+            values = env.params.get(name, {})
+            n = env.frames[fkey].n
+            if None in values:
+                return const(n, float(values[None]))
+            stage = env.frames[fkey].stage
+            v = np.full(n, np.nan)
+            s = np.full(n, MISSING, dtype=np.int8)
+            for st, val in values.items():
+                hit = stage == st
+                v[hit] = float(val)
+                s[hit] = OK
+            return Col(v, s)
+        return run_param
+    if sym.kind in ("field", "unit_field"):
+        home = sym.level
+
+        def run_field(env: Env) -> Col:
+            col = env.fields[(home, name)]
+            return col if home == fkey else col.take(env.frames[fkey].up[home])
+        return run_field
+
+    def run_item(env: Env) -> Col:
+        item = env.items[name]
+        col = item.as_value() if sym.kind == "indicator" else item.as_bool()
+        return col if item.fkey == fkey else col.take(env.frames[fkey].up[item.fkey])
+    return run_item
+
+
+def _compile_binop(checked: Checked, e: A.BinOp, fkey: str) -> Fn:
+    left = compile_expr(checked, e.left, fkey)
+    right = compile_expr(checked, e.right, fkey)
+    op = e.op
+
+    def run(env: Env) -> Col:
+        a, b = left(env), right(env)
+        s = _merge_status(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if op == "+":
+                v = a.v + b.v
+            elif op == "-":
+                v = a.v - b.v
+            elif op == "×":
+                v = a.v * b.v
+            else:
+                zero = (b.v == 0) & (b.s == OK)
+                v = np.where(zero, np.nan, a.v / np.where(zero, 1.0, b.v))
+                s = np.where(zero & (s < ZERO), ZERO, s).astype(np.int8)
+        return Col(v, s)
+
+    return run
+
+
+_NUMPY_CMP = {
+    A.Cmp.GE: np.greater_equal, A.Cmp.GT: np.greater, A.Cmp.LE: np.less_equal,
+    A.Cmp.LT: np.less, A.Cmp.EQ: np.equal, A.Cmp.NE: np.not_equal,
+}
+
+
+def near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Rows whose float values are too close to trust a float comparison."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(a - b) <= NEAR * np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
+
+
+def _compile_compare(checked: Checked, e: A.Compare, fkey: str) -> Fn:
+    left = compile_expr(checked, e.left, fkey)
+    right = compile_expr(checked, e.right, fkey)
+    ufunc = _NUMPY_CMP[e.op]
+
+    def run(env: Env) -> Col:
+        a, b = left(env), right(env)
+        s = _merge_status(a, b)
+        numeric = a.v.dtype != object and b.v.dtype != object
+        with np.errstate(invalid="ignore"):
+            v = ufunc(a.v, b.v).astype(np.float64)
+        if numeric:
+            for row in np.nonzero((s == OK) & near(a.v, b.v))[0]:
+                exact = env.exact.value(e, fkey, int(row))  # type: ignore[attr-defined]
+                if not isinstance(exact, Unknown):
+                    v[row] = 1.0 if exact else 0.0
+        return Col(v, s)
+
+    return run
+
+
+def _compile_logic(checked: Checked, e: A.Logic, fkey: str) -> Fn:
+    left = compile_expr(checked, e.left, fkey)
+    right = compile_expr(checked, e.right, fkey)
+    decisive = 1.0 if e.op == "或" else 0.0
+
+    def run(env: Env) -> Col:
+        a, b = left(env), right(env)
+        a_dec = (a.s == OK) & (a.v == decisive)
+        b_dec = (b.s == OK) & (b.v == decisive)
+        decided = a_dec | b_dec
+        both_ok = (a.s == OK) & (b.s == OK)
+        v = np.where(decided, decisive, 1.0 - decisive)
+        s = np.where(decided | both_ok, OK, _merge_status(a, b)).astype(np.int8)
+        return Col(v, s)
+
+    return run
+
+
+def _compile_call(checked: Checked, e: A.Call, fkey: str, ctx: Ctx) -> Fn:
+    if e.func in ("向上取整", "向下取整", "绝对值") or (e.func in ("最小", "最大") and len(e.args) > 1):
+        args = [compile_expr(checked, a, fkey) for a in e.args]
+        func = {"向上取整": np.ceil, "向下取整": np.floor, "绝对值": np.abs}.get(e.func)
+
+        def run_scalar(env: Env) -> Col:
+            cols = [fn(env) for fn in args]
+            s = _merge_status(*cols)
+            if func is not None:
+                # ceil/floor of a value a hair under an integer (e.g. 23.999…) is settled exactly
+                v = func(cols[0].v)
+                if e.func != "绝对值":
+                    for row in np.nonzero((s == OK) & near(cols[0].v, np.round(cols[0].v)))[0]:
+                        ex = env.exact.value(e, fkey, int(row))  # type: ignore[attr-defined]
+                        if not isinstance(ex, Unknown):
+                            v[row] = float(ex)
+                return Col(v, s)
+            stack = np.vstack([c.v for c in cols])
+            return Col(stack.min(axis=0) if e.func == "最小" else stack.max(axis=0), s)
+
+        return run_scalar
+    child = aggregate_child(checked, e, ctx)
+    arg = compile_expr(checked, e.args[0], child)
+    where = compile_expr(checked, e.where, child) if e.where is not None else None
+    weight_expr = e.weight if e.weight is not None else (A.Ref("学生数", e.span) if e.func == "差异系数" else None)
+    weight = compile_expr(checked, weight_expr, child) if weight_expr is not None else None
+    scope = compile_scope(checked, checked.ruleset.scopes[e.scope].decl, child) if e.scope else None
+    func_name = e.func
+
+    def run_agg(env: Env) -> Col:
+        n = env.frames[fkey].n
+        group = env.frames[child].up[fkey]
+        x = arg(env)
+        use = x.s != NA
+        bad = (x.s != OK) & use
+        if scope is not None:
+            sc = scope(env)
+            use &= sc.v != 0
+            bad |= (sc.s != OK)
+        if where is not None:
+            w = where(env)
+            bad |= (w.s != OK) & use
+            use &= (w.v != 0) | (w.s != OK)
+        wv = np.ones(len(x.v))
+        if weight is not None:
+            wc = weight(env)
+            bad |= (wc.s != OK) & use
+            wv = np.where(wc.s == OK, wc.v, 0.0)
+        xv = np.where(x.s == OK, x.v, 0.0).astype(np.float64) if x.v.dtype != object else np.zeros(len(x.v))
+        mask = use & ~bad
+        g = group[mask]
+        xs = xv[mask]
+        ws = wv[mask]
+        count = np.bincount(g, minlength=n).astype(np.float64)
+        status = np.where(np.bincount(group[bad & use], minlength=n) > 0, MISSING, OK).astype(np.int8)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if func_name == "计数":
+                v = np.bincount(g, weights=(xs != 0).astype(np.float64), minlength=n)
+            elif func_name == "比例":
+                v = np.bincount(g, weights=(xs != 0).astype(np.float64), minlength=n) / count
+                status = np.where((count == 0) & (status == OK), ZERO, status).astype(np.int8)
+            elif func_name in ("所有", "任一"):
+                trues = np.bincount(g, weights=(xs != 0).astype(np.float64), minlength=n)
+                v = (trues == count) if func_name == "所有" else (trues > 0)
+                v = v.astype(np.float64)
+            elif func_name == "合计":
+                v = np.bincount(g, weights=xs, minlength=n)
+            elif func_name in ("最小", "最大"):
+                v = np.full(n, np.inf if func_name == "最小" else -np.inf)
+                (np.minimum if func_name == "最小" else np.maximum).at(v, g, xs)
+                status = np.where((count == 0) & (status == OK), ZERO, status).astype(np.int8)
+                v[count == 0] = np.nan
+            else:
+                sw = np.bincount(g, weights=ws, minlength=n)
+                mean = np.bincount(g, weights=ws * xs, minlength=n) / sw
+                if func_name == "平均":
+                    v = mean
+                    status = np.where((sw == 0) & (status == OK), ZERO, status).astype(np.int8)
+                else:
+                    dev = xs - mean[g]
+                    var = np.bincount(g, weights=ws * dev * dev, minlength=n) / sw
+                    v = np.sqrt(var) / mean
+                    status = np.where(((sw == 0) | (mean == 0)) & (status == OK), ZERO, status).astype(np.int8)
+        return Col(np.asarray(v, dtype=np.float64), status)
+
+    return run_agg
+
+
+def _compile_requirement(
+    checked: Checked, req: A.Requirement, fkey: str, calc: A.Expr, keep: int | None
+) -> Callable[[Env, Col], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """A requirement → fn(env, value) giving (pass as float 1/0, threshold, status) per row."""
+    if isinstance(req, A.ReqIf):
+        cond = compile_expr(checked, req.cond, fkey)
+        then = _compile_requirement(checked, req.then, fkey, calc, keep)
+        other = _compile_requirement(checked, req.otherwise, fkey, calc, keep)
+
+        def run_if(env: Env, value: Col) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            c = cond(env)
+            p1, t1, s1 = then(env, value)
+            p2, t2, s2 = other(env, value)
+            pick = c.v != 0
+            s = np.where(c.s != OK, c.s, np.where(pick, s1, s2)).astype(np.int8)
+            return np.where(pick, p1, p2), np.where(pick, t1, t2), s
+
+        return run_if
+    threshold = compile_expr(checked, req.threshold, fkey)
+    typ = checked.item_types.get("", None)
+    ufunc = _NUMPY_CMP[req.op]
+    del typ
+
+    def run(env: Env, value: Col) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        t = threshold(env)
+        s = _merge_status(value, t)
+        if value.v.dtype == object or t.v.dtype == object:
+            passed = (value.v == t.v) if req.op is A.Cmp.EQ else (value.v != t.v)
+            return passed.astype(np.float64), np.full(len(s), np.nan), s
+        with np.errstate(invalid="ignore"):
+            passed = ufunc(value.v, t.v).astype(np.float64)
+        for row in np.nonzero((s == OK) & near(value.v, t.v))[0]:
+            ev = env.exact
+            v = ev.value(calc, fkey, int(row))  # type: ignore[attr-defined]
+            if keep is not None and not isinstance(v, Unknown):
+                from engine.interpreter.exact import round_half_up
+                v = round_half_up(v, keep)
+            th = ev.value(req.threshold, fkey, int(row))  # type: ignore[attr-defined]
+            if not isinstance(v, Unknown) and not isinstance(th, Unknown):
+                from engine.interpreter.exact import compare
+                passed[row] = 1.0 if compare(req.op, v, th) else 0.0
+        return passed, t.v.astype(np.float64), s
+
+    return run
+
+
+__all__ = ["BOOL", "Fn", "Plan", "Step", "compile_expr", "compile_plan", "compile_scope", "near"]

@@ -1,0 +1,302 @@
+"""Evaluate stage: a `Plan` + facts → `Results` (a verdict, value and threshold per row).
+
+Builds the frames (学校, 学部 by splitting schools per 学段, 县区, 县区学段), computes unit
+fields and split quantities, then runs the plan's steps over whole columns. Traces are not
+built here: `explain` rebuilds them for the rows asked about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from engine.interpreter import ast as A
+from engine.interpreter.check import BOOL, TEXT, Ctx
+from engine.interpreter.compile import Plan, compile_expr, near
+from engine.interpreter.exact import Exact, Unknown, round_half_up
+from engine.interpreter.frames import (
+    COUNTY_COLUMN, COUNTY_STAGE, DATA_MISSING, FAIL, MISSING, NA, NOT_APPLICABLE, OK, PASS, ZERO, Col, Env, Frame,
+    resolve_params,
+)
+
+
+@dataclass
+class ItemResult:
+    """One item's results over its frame: value, threshold, verdict, and why data is missing."""
+
+    name: str
+    fkey: str
+    col: Col  # the computed value (after 保留 N 位小数), status per row
+    threshold: np.ndarray
+    verdict: np.ndarray  # int8 verdict codes
+
+    def as_value(self) -> Col:
+        s = self.col.s.copy()
+        s[self.verdict == NOT_APPLICABLE] = NA
+        return Col(self.col.v, s)
+
+    def as_bool(self) -> Col:
+        v = (self.verdict == PASS).astype(np.float64)
+        s = np.where(self.verdict == NOT_APPLICABLE, NA,
+                     np.where(self.verdict == DATA_MISSING, MISSING, OK)).astype(np.int8)
+        return Col(v, s)
+
+    def verdict_value(self, row: int) -> bool | Unknown:
+        code = int(self.verdict[row])
+        if code == NOT_APPLICABLE:
+            return Unknown(NA)
+        if code == DATA_MISSING:
+            return Unknown(MISSING)
+        return code == PASS
+
+
+@dataclass
+class Results:
+    """Everything one evaluation produced; rows are rendered from these columns on demand."""
+
+    plan: Plan
+    env: Env
+    items: dict[str, ItemResult] = field(default_factory=dict)
+
+    @property
+    def checked(self):  # type: ignore[no-untyped-def]
+        return self.plan.checked
+
+    def exact(self, tracer: Any = None) -> Exact:
+        return Exact(self.plan.checked, self.env, tracer)
+
+
+def _table_cols(table: Any, level: str, types: Mapping[str, str]) -> dict[tuple[str, str], Col]:
+    out: dict[tuple[str, str], Col] = {}
+    for name, arr in table.columns.items():
+        if arr.dtype == object:
+            missing = np.array([x is None or (isinstance(x, float) and np.isnan(x)) or x == "" for x in arr], dtype=bool)
+            out[(level, name)] = Col(arr, np.where(missing, MISSING, OK).astype(np.int8))
+        else:
+            v = arr.astype(np.float64)
+            out[(level, name)] = Col(v, np.where(np.isnan(v), MISSING, OK).astype(np.int8))
+    return out
+
+
+def build_env(plan: Plan, facts: Any, as_of: date) -> Env:
+    """Frames and columns for one evaluation: schools → units (per 学段) → counties."""
+    checked = plan.checked
+    rs = checked.ruleset
+    field_types = {n: e.decl.type for n, e in rs.fields.items()}
+    fields = _table_cols(facts.schools, A.SCHOOL, field_types)
+    n_schools = facts.schools.n
+    # Declared fields absent from the facts become all-missing columns (the loader warned).
+    for name, entry in rs.fields.items():
+        level = entry.decl.entity
+        n = n_schools if level == A.SCHOOL else (facts.counties.n if facts.counties is not None else 0)
+        if level == A.SCHOOL and (level, name) not in fields:
+            fields[(level, name)] = _missing_col(n, entry.decl.type)
+
+    # counties: from the 县区表, or (when none given) from the schools' 县区 column
+    school_county = fields[(A.SCHOOL, COUNTY_COLUMN)].v
+    if facts.counties is not None:
+        fields.update(_table_cols(facts.counties, A.COUNTY, field_types))
+        names = [str(x) for x in facts.counties.columns[COUNTY_COLUMN]]
+    else:
+        names = sorted({str(x) for x in school_county if x is not None})
+        fields[(A.COUNTY, COUNTY_COLUMN)] = Col(np.array(names, dtype=object), np.zeros(len(names), dtype=np.int8))
+    n_counties = len(names)
+    for name, entry in rs.fields.items():
+        if entry.decl.entity == A.COUNTY and (A.COUNTY, name) not in fields:
+            fields[(A.COUNTY, name)] = _missing_col(n_counties, entry.decl.type)
+    county_index = {n: i for i, n in enumerate(names)}
+    school_up = np.array([county_index.get(str(x), -1) for x in school_county], dtype=np.int64)
+
+    params = resolve_params(rs.params, as_of)
+    stages = tuple(s for s in A.STAGES if s in rs.unit_defs)
+    frames: dict[str, Frame] = {
+        A.SCHOOL: Frame(A.SCHOOL, n_schools, {A.COUNTY: school_up}),
+        A.COUNTY: Frame(A.COUNTY, n_counties),
+    }
+    n_cs = n_counties * max(1, len(stages))
+    frames[COUNTY_STAGE] = Frame(
+        COUNTY_STAGE, n_cs, {A.COUNTY: np.arange(n_cs) // max(1, len(stages))},
+        np.array([stages[i % len(stages)] for i in range(n_cs)] if stages else [None] * n_cs, dtype=object))
+    env = Env(frames, fields, params, as_of, stages=stages)
+    env.exact = Exact(checked, env)  # type: ignore[attr-defined]
+
+    # units: one row per school per 学段 whose condition holds, ordered by school then 学段
+    school_rows: list[np.ndarray] = []
+    stage_rows: list[np.ndarray] = []
+    for stage in stages:
+        cond = compile_expr(checked, rs.unit_defs[stage].decl.condition, A.SCHOOL)(env)
+        rows = np.nonzero((cond.s == OK) & (cond.v != 0))[0]
+        school_rows.append(rows)
+        stage_rows.append(np.full(len(rows), stages.index(stage)))
+    srows = np.concatenate(school_rows) if school_rows else np.empty(0, dtype=np.int64)
+    sidx = np.concatenate(stage_rows) if stage_rows else np.empty(0, dtype=np.int64)
+    order = np.lexsort((sidx, srows))
+    srows, sidx = srows[order].astype(np.int64), sidx[order]
+    unit_stage = np.array([stages[i] for i in sidx], dtype=object)
+    frames[A.UNIT] = Frame(A.UNIT, len(srows), {
+        A.SCHOOL: srows, A.COUNTY: school_up[srows],
+        COUNTY_STAGE: school_up[srows] * max(1, len(stages)) + sidx,
+    }, unit_stage)
+    _unit_fields(plan, env, srows, unit_stage)
+    return env
+
+
+def _missing_col(n: int, typ: str) -> Col:
+    v = np.full(n, None, dtype=object) if typ == "文本" else np.full(n, np.nan)
+    return Col(v, np.full(n, MISSING, dtype=np.int8))
+
+
+def _unit_fields(plan: Plan, env: Env, srows: np.ndarray, unit_stage: np.ndarray) -> None:
+    checked = plan.checked
+    rs = checked.ruleset
+    n = len(srows)
+    for name, entry in rs.unit_fields.items():
+        v = np.full(n, np.nan)
+        s = np.full(n, NA, dtype=np.int8)
+        for stage, expr in entry.decl.by_stage:
+            col = compile_expr(checked, expr, A.SCHOOL)(env)
+            hit = unit_stage == stage
+            v[hit] = col.v[srows[hit]]
+            s[hit] = col.s[srows[hit]]
+        env.fields[(A.UNIT, name)] = Col(v, s)
+    for entry in rs.splits.values():
+        split = entry.decl
+        weights = env.params.get(split.weight or "", {})
+        parts: dict[str, Col] = {}
+        for stage, head in split.heads:
+            col = env.fields[(A.SCHOOL, head)]
+            parts[stage] = Col(col.v * float(weights.get(stage, 0)), col.s)
+        total = sum((p.v for p in parts.values()), np.zeros(len(env.fields[(A.SCHOOL, COUNTY_COLUMN)].v)))
+        bad = np.zeros(len(total), dtype=np.int8)
+        for p in parts.values():
+            bad = np.maximum(bad, p.s)
+        for item in split.items:
+            whole = env.fields[(A.SCHOOL, item)]
+            v = np.full(n, np.nan)
+            s = np.full(n, NA, dtype=np.int8)
+            for stage, part in parts.items():
+                hit = unit_stage == stage
+                rows = srows[hit]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    v[hit] = whole.v[rows] * part.v[rows] / total[rows]
+                st = np.maximum(whole.s[rows], bad[rows])
+                st = np.where((total[rows] == 0) & (st == OK), ZERO, st)
+                s[hit] = st
+            env.fields[(A.UNIT, item)] = Col(v, s)
+
+
+def evaluate(plan: Plan, facts: Any, as_of: date) -> Results:
+    """Run every step of the plan over the facts; return the results columns."""
+    env = build_env(plan, facts, as_of)
+    results = Results(plan, env)
+    env.items = results.items
+    for step in plan.steps:
+        if isinstance(step.decl, A.Indicator):
+            results.items[step.name] = _run_indicator(step, env)
+        else:
+            results.items[step.name] = _run_conclusion(step, env, plan)
+    return results
+
+
+def _run_indicator(step: Any, env: Env) -> ItemResult:
+    decl: A.Indicator = step.decl
+    col = step.calc(env)
+    if decl.keep is not None and col.v.dtype != object:
+        col = Col(_round_column(env, step, col, decl.keep), col.s)
+    passed, threshold, status = step.requirement(env, col)
+    verdict = np.where(passed != 0, PASS, FAIL).astype(np.int8)
+    verdict[status != OK] = DATA_MISSING
+    verdict[status == NA] = NOT_APPLICABLE
+    if step.scope is not None:
+        sc = step.scope(env)
+        verdict[(sc.s == OK) & (sc.v == 0)] = NOT_APPLICABLE
+        verdict[sc.s != OK] = DATA_MISSING
+    return ItemResult(step.name, step.fkey, col, threshold, verdict)
+
+
+def _round_column(env: Env, step: Any, col: Col, keep: int) -> np.ndarray:
+    q = 10.0 ** keep
+    scaled = np.abs(col.v) * q
+    out = np.sign(col.v) * np.floor(scaled + 0.5) / q
+    frac = scaled - np.floor(scaled)
+    for row in np.nonzero((col.s == OK) & near(frac, np.full(len(frac), 0.5)))[0]:
+        v = env.exact.value(step.decl.calc, step.fkey, int(row))  # type: ignore[attr-defined]
+        if not isinstance(v, Unknown):
+            out[row] = float(round_half_up(v, keep))  # type: ignore[arg-type]
+    return out
+
+
+def _lift(verdict: np.ndarray, up: np.ndarray, n: int) -> np.ndarray:
+    """Verdicts of child rows → one per parent row: any 未达标 → 未达标, else any 数据缺失 → 数据缺失,
+    else any 达标 → 达标, else 不适用."""
+    out = np.full(n, NOT_APPLICABLE, dtype=np.int8)
+    for code in (PASS, DATA_MISSING, FAIL):  # later codes win
+        hit = np.bincount(up[verdict == code], minlength=n) > 0
+        out[hit] = code
+    return out
+
+
+def _run_conclusion(step: Any, env: Env, plan: Plan) -> ItemResult:
+    from engine.interpreter.check import expand_ids
+
+    decl: A.Conclusion = step.decl
+    assert decl.combo is not None
+    checked = plan.checked
+    n = env.frames[step.fkey].n
+    names = [name for name, _ in expand_ids(decl.combo.items, list(checked.ruleset.items))]
+    verdicts = []
+    for name in names:
+        item = env.items[name]
+        v = item.verdict
+        if item.fkey != step.fkey:
+            v = _lift(v, env.frames[item.fkey].up[step.fkey], n)
+        verdicts.append(v)
+    stack = np.vstack(verdicts) if verdicts else np.empty((0, n), dtype=np.int8)
+    n_pass = (stack == PASS).sum(axis=0)
+    n_fail = (stack == FAIL).sum(axis=0)
+    n_missing = (stack == DATA_MISSING).sum(axis=0)
+    n_applicable = n_pass + n_fail + n_missing
+    combo = decl.combo
+    if combo.kind == "所有":
+        verdict = np.where(n_fail > 0, FAIL, np.where(n_missing > 0, DATA_MISSING, PASS))
+    elif combo.kind == "任一":
+        verdict = np.where(n_pass > 0, PASS, np.where(n_missing > 0, DATA_MISSING, FAIL))
+    else:
+        need = combo.at_least or 0
+        rest_bad = np.zeros(n, dtype=bool)
+        if combo.rest_ratio is not None:
+            for name, v in zip(names, verdicts, strict=True):
+                rest_bad |= (v == FAIL) & ~_rest_ok(env, env.items[name], combo)
+        ok = (n_pass >= need) & ~rest_bad & (n_missing == 0)
+        fail = (n_pass + n_missing < need) | rest_bad
+        verdict = np.where(ok, PASS, np.where(fail, FAIL, DATA_MISSING))
+    verdict = np.where(n_applicable == 0, NOT_APPLICABLE, verdict).astype(np.int8)
+    col = Col((verdict == PASS).astype(np.float64), np.zeros(n, dtype=np.int8))
+    return ItemResult(step.name, step.fkey, col, np.full(n, np.nan), verdict)
+
+
+def _rest_ok(env: Env, item: ItemResult, combo: A.Combo) -> np.ndarray:
+    """Whether each failing row still reaches p% of its standard (exact near the bound)."""
+    assert combo.rest_ratio is not None and combo.rest_op is not None
+    ratio = combo.rest_ratio
+    bound = item.threshold * float(ratio)
+    v = item.col.v
+    with np.errstate(invalid="ignore"):
+        ok = (v >= bound) if combo.rest_op is A.Cmp.GE else (v > bound)
+    for row in np.nonzero(near(v, bound) & (item.col.s == OK))[0]:
+        exact = env.exact  # type: ignore[attr-defined]
+        decl = exact.c.ruleset.items[item.name].decl
+        value = exact.value(decl.calc, item.fkey, int(row))
+        if decl.keep is not None and not isinstance(value, Unknown):
+            value = round_half_up(value, decl.keep)
+        th = exact.value(decl.requirement.threshold, item.fkey, int(row))
+        if not isinstance(value, Unknown) and not isinstance(th, Unknown):
+            ok[row] = value >= th * ratio if combo.rest_op is A.Cmp.GE else value > th * ratio
+    return ok
+
+
+__all__ = ["BOOL", "TEXT", "Ctx", "ItemResult", "Results", "build_env", "evaluate"]

@@ -1,0 +1,128 @@
+"""Results → result rows (one per item per row of its frame), the shape of JSON/xlsx output."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from engine.interpreter import ast as A
+from engine.interpreter.evaluate import ItemResult, Results
+from engine.interpreter.frames import COUNTY_STAGE, DATA_MISSING, ID_COLUMN, NAME_COLUMN, OK, VERDICT_TEXT, ZERO
+from engine.render.numbers import exact_string, fmt_number
+
+OP_TEXT = {A.Cmp.GE: "≥", A.Cmp.GT: ">", A.Cmp.LE: "≤", A.Cmp.LT: "<", A.Cmp.EQ: "为", A.Cmp.NE: "不为"}
+OBJECT = {A.UNIT: "学部", A.SCHOOL: "学校", A.COUNTY: "县区", COUNTY_STAGE: "县区"}
+
+
+def first_compare(req: A.Requirement | None) -> A.ReqCompare | None:
+    while isinstance(req, A.ReqIf):
+        req = req.then
+    return req
+
+
+def requirement_text(decl: A.Indicator, threshold: float, item: ItemResult) -> str:
+    req = first_compare(decl.requirement)
+    if req is None:
+        return ""
+    op = OP_TEXT[req.op]
+    if isinstance(req.threshold, A.Bool):
+        return f"为 {'是' if req.threshold.value else '否'}"
+    if np.isnan(threshold):
+        return f"{op} —"
+    unit = decl.unit
+    text = fmt_number(float(threshold), unit, trim=True)
+    return f"{op} {text}" + (f" {unit}" if unit and unit != "%" else "")
+
+
+def conclusion_requirement(decl: A.Conclusion) -> str:
+    combo = decl.combo
+    if combo is None:
+        return ""
+    names = "、".join(r.first + (f" 至 {r.last}" if r.last else "") for r in combo.items)
+    if combo.kind == "至少":
+        text = f"{names} 中至少 {combo.at_least} 项达标"
+        if combo.rest_ratio is not None:
+            text += f",其余{combo.rest_word}要求的 {fmt_number(combo.rest_ratio * 100)}%"
+        return text
+    return f"{combo.kind} {names} 达标"
+
+
+def missing_fields(results: Results, name: str, row: int) -> list[str]:
+    """The facts an item could not read for one row (only asked for 数据缺失 rows)."""
+    trace_fields: list[str] = []
+    exact = results.exact()
+    decl = results.checked.ruleset.items[name].decl
+    if isinstance(decl, A.Indicator) and decl.calc is not None:
+        v = exact.value(decl.calc, results.items[name].fkey, row)
+        fields = getattr(v, "fields", ())
+        trace_fields.extend(fields)
+        if not fields and getattr(v, "status", None) == ZERO:
+            trace_fields.append("(分母为零)")
+    return trace_fields
+
+
+def _labels(results: Results, fkey: str) -> dict[str, np.ndarray]:
+    env = results.env
+    f = env.fields
+    counties = f[(A.COUNTY, "县区")].v
+    if fkey == A.UNIT:
+        school = env.frames[A.UNIT].up[A.SCHOOL]
+        return {"县区": counties[env.frames[A.UNIT].up[A.COUNTY]], "学校标识码": f[(A.SCHOOL, ID_COLUMN)].v[school],
+                "学校名称": f[(A.SCHOOL, NAME_COLUMN)].v[school], "学段": env.frames[A.UNIT].stage}  # type: ignore[dict-item]
+    if fkey == A.SCHOOL:
+        n = env.frames[A.SCHOOL].n
+        return {"县区": counties[env.frames[A.SCHOOL].up[A.COUNTY]], "学校标识码": f[(A.SCHOOL, ID_COLUMN)].v,
+                "学校名称": f[(A.SCHOOL, NAME_COLUMN)].v, "学段": np.full(n, None, dtype=object)}
+    if fkey == COUNTY_STAGE:
+        n = env.frames[COUNTY_STAGE].n
+        return {"县区": counties[env.frames[COUNTY_STAGE].up[A.COUNTY]], "学校标识码": np.full(n, None, dtype=object),
+                "学校名称": np.full(n, None, dtype=object), "学段": env.frames[COUNTY_STAGE].stage}  # type: ignore[dict-item]
+    n = env.frames[A.COUNTY].n
+    none = np.full(n, None, dtype=object)
+    return {"县区": counties, "学校标识码": none, "学校名称": none, "学段": none}
+
+
+def result_rows(results: Results, with_missing: bool = True) -> Iterator[dict[str, Any]]:
+    """Every result row, in rule order then frame order: 对象, 县区, 学校标识码, 学校名称, 学段,
+    编号, 名称, 值, 要求, 结论 (and 缺失字段 for 数据缺失 rows)."""
+    rs = results.checked.ruleset
+    labels: dict[str, dict[str, np.ndarray]] = {}
+    for name, entry in rs.items.items():
+        item = results.items[name]
+        decl = entry.decl
+        lab = labels.setdefault(item.fkey, _labels(results, item.fkey))
+        title = decl.title or name
+        for row in range(len(item.verdict)):
+            verdict = int(item.verdict[row])
+            if isinstance(decl, A.Indicator):
+                raw = item.col.v[row]
+                if item.col.v.dtype == object:
+                    value = None if item.col.s[row] != OK else str(raw)
+                elif item.col.s[row] != OK:
+                    value = None
+                elif _is_bool(results, decl):
+                    value = "是" if raw else "否"
+                else:
+                    value = exact_string(float(raw))
+                requirement = requirement_text(decl, float(item.threshold[row]), item)
+            else:
+                value = None
+                requirement = conclusion_requirement(decl)
+            out = {
+                "对象": OBJECT[item.fkey], "县区": _s(lab["县区"][row]), "学校标识码": _s(lab["学校标识码"][row]),
+                "学校名称": _s(lab["学校名称"][row]), "学段": _s(lab["学段"][row]), "编号": name, "名称": title,
+                "值": value, "要求": requirement, "结论": VERDICT_TEXT[verdict],
+            }
+            if with_missing and verdict == DATA_MISSING and isinstance(decl, A.Indicator):
+                out["缺失字段"] = missing_fields(results, name, row)
+            yield out
+
+
+def _is_bool(results: Results, decl: A.Indicator) -> bool:
+    return results.checked.item_types.get(decl.name) == "是否"
+
+
+def _s(x: object) -> str | None:
+    return None if x is None else str(x)
