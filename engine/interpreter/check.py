@@ -256,7 +256,9 @@ class _Checker:
             self._check_requirement(req.otherwise, ctx, t, dim, d)
             return
         tt, tdim = self._infer(req.threshold, ctx)
-        if tt != t and not (t == STAGE and tt == TEXT):
+        if "?" in (tt, t):
+            pass  # already reported where the unknown name is
+        elif tt != t and not (t == STAGE and tt == TEXT):
             self.bag.error("E204", f"要求的类型({tt})与计算结果的类型({t})不一致", req.threshold.span,
                            hint="是否类指标写作:要求 为 是")
         elif t in (BOOL, TEXT) and req.op not in (A.Cmp.EQ, A.Cmp.NE):
@@ -475,7 +477,7 @@ class _Checker:
             if state.get(n) == 2:
                 return
             if state.get(n) == 1:
-                cycle = stack[stack.index(n):] + [n]
+                cycle = [*stack[stack.index(n):], n]
                 item = self.rs.items[n]
                 self.bag.error("E205", f"循环依赖:{' → '.join(cycle)}", item.decl.span,
                                hint="指标之间不能互相引用成环")

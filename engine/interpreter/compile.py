@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
 from engine.interpreter import ast as A
-from engine.interpreter.check import BOOL, Checked, Ctx
-from engine.interpreter.exact import Unknown, aggregate_child
+from engine.interpreter.check import Checked, Ctx
+from engine.interpreter.exact import Unknown, aggregate_child, compare, round_half_up
 from engine.interpreter.frames import COUNTY_STAGE, MISSING, NA, OK, ZERO, Col, Env, const, frame_key
 
 Fn = Callable[[Env], Col]
@@ -373,9 +374,7 @@ def _compile_requirement(
 
         return run_if
     threshold = compile_expr(checked, req.threshold, fkey)
-    typ = checked.item_types.get("", None)
     ufunc = _NUMPY_CMP[req.op]
-    del typ
 
     def run(env: Env, value: Col) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         t = threshold(env)
@@ -388,16 +387,12 @@ def _compile_requirement(
         for row in np.nonzero((s == OK) & near(value.v, t.v))[0]:
             ev = env.exact
             v = ev.value(calc, fkey, int(row))  # type: ignore[attr-defined]
-            if keep is not None and not isinstance(v, Unknown):
-                from engine.interpreter.exact import round_half_up
+            if keep is not None and isinstance(v, Fraction):
                 v = round_half_up(v, keep)
             th = ev.value(req.threshold, fkey, int(row))  # type: ignore[attr-defined]
             if not isinstance(v, Unknown) and not isinstance(th, Unknown):
-                from engine.interpreter.exact import compare
                 passed[row] = 1.0 if compare(req.op, v, th) else 0.0
         return passed, t.v.astype(np.float64), s
 
     return run
 
-
-__all__ = ["BOOL", "Fn", "Plan", "Step", "compile_expr", "compile_plan", "compile_scope", "near"]

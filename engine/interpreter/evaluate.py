@@ -15,11 +15,22 @@ from typing import Any
 import numpy as np
 
 from engine.interpreter import ast as A
-from engine.interpreter.check import BOOL, TEXT, Ctx
 from engine.interpreter.compile import Plan, compile_expr, near
 from engine.interpreter.exact import Exact, Unknown, round_half_up
 from engine.interpreter.frames import (
-    COUNTY_COLUMN, COUNTY_STAGE, DATA_MISSING, FAIL, MISSING, NA, NOT_APPLICABLE, OK, PASS, ZERO, Col, Env, Frame,
+    COUNTY_COLUMN,
+    COUNTY_STAGE,
+    DATA_MISSING,
+    FAIL,
+    MISSING,
+    NA,
+    NOT_APPLICABLE,
+    OK,
+    PASS,
+    ZERO,
+    Col,
+    Env,
+    Frame,
     resolve_params,
 )
 
@@ -298,5 +309,3 @@ def _rest_ok(env: Env, item: ItemResult, combo: A.Combo) -> np.ndarray:
             ok[row] = value >= th * ratio if combo.rest_op is A.Cmp.GE else value > th * ratio
     return ok
 
-
-__all__ = ["BOOL", "TEXT", "Ctx", "ItemResult", "Results", "build_env", "evaluate"]

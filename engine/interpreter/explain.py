@@ -16,7 +16,13 @@ from engine.interpreter.check import expand_ids
 from engine.interpreter.evaluate import Results
 from engine.interpreter.exact import Exact, Unknown, Value, round_half_up
 from engine.interpreter.frames import (
-    COUNTY_STAGE, DATA_MISSING, FAIL, ID_COLUMN, NAME_COLUMN, NOT_APPLICABLE, PASS,
+    COUNTY_STAGE,
+    DATA_MISSING,
+    FAIL,
+    ID_COLUMN,
+    NAME_COLUMN,
+    NOT_APPLICABLE,
+    PASS,
 )
 from engine.interpreter.layer import Change, Entry
 

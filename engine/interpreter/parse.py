@@ -137,7 +137,7 @@ def _describe_expected(expected: set[str]) -> str:
             words.append(_TERMINAL_WORDS[name])
     words = sorted(set(words))
     if len(words) > 12:
-        words = words[:12] + ["…"]
+        words = [*words[:12], "…"]
     return "、".join(words)
 
 

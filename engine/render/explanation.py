@@ -5,7 +5,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 from engine.interpreter import ast as A
-from engine.interpreter.exact import Unknown
 from engine.interpreter.explain import Leaf, Trace
 from engine.interpreter.frames import DATA_MISSING, FAIL, NOT_APPLICABLE, PASS, VERDICT_TEXT
 from engine.interpreter.layer import Change

@@ -56,8 +56,12 @@ def fmt_value(v: Value | None, unit: str | None = None, with_unit: bool = True, 
 def fmt_result(v: Value | None, unit: str | None = None) -> str:
     """A computed indicator value: two decimals (three below 1), 5 → 5.00, 0.4123 → 0.412."""
     if isinstance(v, Fraction) and unit != "%":
-        places = 2 if abs(v) >= 1 or v == 0 else 3
-        text = fmt_number(v, None, places)
+        if v.denominator == 1 and (unit is None or "/" not in unit):
+            text = f"{v.numerator:,}"  # a count or an amount: 52 人, 2 间
+        elif abs(v) >= 1 or v == 0:
+            text = fmt_number(v, None, 2)
+        else:
+            text = fmt_number(v)  # 0.85, 0.412
         return f"{text} {unit}" if unit else text
     return fmt_value(v, unit)
 

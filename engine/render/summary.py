@@ -9,8 +9,8 @@ from engine.interpreter.check import expand_ids
 from engine.interpreter.evaluate import Results
 from engine.interpreter.frames import COUNTY_STAGE, DATA_MISSING, FAIL, PASS, VERDICT_TEXT
 from engine.render.explanation import MARK
+from engine.render.numbers import fmt_number, fmt_result
 from engine.render.rows import requirement_text
-from engine.render.numbers import fmt_result, fmt_number
 
 OVERALL = "优质均衡"
 
@@ -34,8 +34,8 @@ def _value(results: Results, name: str, row: int) -> str:
         return "是" if v else "否"
     if item.col.v.dtype == object:
         return str(v)
-    from fractions import Fraction
     from decimal import Decimal
+    from fractions import Fraction
     return fmt_result(Fraction(Decimal(repr(float(v)))), decl.unit)
 
 
@@ -89,7 +89,7 @@ def _failed_county_items(results: Results, c: int) -> list[str]:
                 from engine.render.rows import missing_fields
                 miss = "、".join(missing_fields(results, name, r)) or "无法计算"
                 out.append(f"  ? {name}{stage} {decl.title or ''}:数据缺失({miss})")
-    return (["", "未达标或数据缺失的县级项目:"] + out) if out else []
+    return (["", "未达标或数据缺失的县级项目:", *out]) if out else []
 
 
 def _failing_schools(results: Results, c: int) -> list[str]:
@@ -118,11 +118,11 @@ def _failing_schools(results: Results, c: int) -> list[str]:
             who = f"{names[school]} · {env.frames[A.UNIT].stage[r]}部"  # type: ignore[index]
             concl = [n for n, e in rs.items.items() if isinstance(e.decl, A.Conclusion) and e.decl.level == A.UNIT]
             verdicts = [VERDICT_TEXT[int(results.items[n].verdict[r])] for n in concl]
-            tag = f" 资源配置{verdicts[0]}" if verdicts else ""
+            tag = f" [{rs.items[concl[0]].decl.title or concl[0]}:{verdicts[0]}]" if verdicts else ""
         else:
             who, tag = str(names[r]), ""
         out.append(f"  {who}{tag}:" + ";".join(misses))
-    return (["", "有项目未达标的学校:"] + out) if out else []
+    return (["", "有项目未达标的学校:", *out]) if out else []
 
 
 def _cv_table(results: Results, c: int) -> list[str]:
@@ -135,8 +135,8 @@ def _cv_table(results: Results, c: int) -> list[str]:
     if not cv_items:
         return []
     out = ["", "校际差异系数(按在校生数加权):"]
-    header = "  " + "指标".ljust(22) + "".join(f"{s}".ljust(16) for s in stages)
-    out.append(header)
+    header = "  " + _pad("指标", 40) + "".join(_pad(s, 20) for s in stages)
+    out.append(header.rstrip())
     for name in cv_items:
         item = results.items[name]
         cells = []
@@ -144,9 +144,16 @@ def _cv_table(results: Results, c: int) -> list[str]:
             v = int(item.verdict[r])
             req = requirement_text(rs.items[name].decl, float(item.threshold[r]), item)  # type: ignore[arg-type]
             val = "—" if item.col.s[r] != 0 else f"{item.col.v[r]:.3f}"
-            cells.append(f"{MARK[v]} {val}({req})".ljust(16))
+            cells.append(_pad(f"{MARK[v]} {val}({req})", 20))
         title = (rs.items[name].decl.title or name).replace("差异系数", "")
-        out.append("  " + f"{name[:2]} {title}"[:20].ljust(22) + "".join(cells))
+        out.append(("  " + _pad(f"{name[:2]} {title}", 40) + "".join(cells)).rstrip())
     n_pass = sum(int(results.items[n].verdict[r]) == PASS for n in cv_items for r in rows)
     out.append(f"  共 {len(cv_items) * len(rows)} 个差异系数,{n_pass} 个达标")
     return out
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to a display width (a Chinese character takes two columns)."""
+    from engine.render.diagnostics import display_width
+
+    return text + " " * max(1, width - display_width(text))

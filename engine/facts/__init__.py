@@ -1,0 +1,15 @@
+"""Facts loading: 学校表 / 县区表 from xlsx, csv or json into typed numpy columns, validated.
+
+Public API: `load_facts` (both files, raises `FactsError` with every error at once),
+`read_table` (one file, returns its diagnostics), `Table`, `Facts`, `FieldSpec`, and
+`record_model` (a pydantic model of one record, for single-record requests and JSON Schema).
+"""
+
+from __future__ import annotations
+
+from engine.facts.load import load_facts, read_table
+from engine.facts.model import record_model
+from engine.facts.spec import COUNTY, SCHOOL, FieldSpec
+from engine.facts.table import Facts, Table
+
+__all__ = ["COUNTY", "SCHOOL", "Facts", "FieldSpec", "Table", "load_facts", "read_table", "record_model"]

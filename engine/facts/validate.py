@@ -1,0 +1,166 @@
+"""Checks across rows and tables: duplicate ids, odd ids, unknown 县区, implausible units."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from engine.facts.spec import COUNTY, COUNTY_COLUMN, ID_COLUMN, SCHOOL, STUDENT_COLUMNS, FieldSpec
+from engine.facts.table import Table
+from engine.interpreter.errors import Diagnostic, FactLocation, Related, Severity
+
+#: Warnings of one kind in one column beyond this many are summarised in one more warning.
+MAX_WARNINGS_PER_COLUMN = 20
+#: 万元 per student above which a value was probably written in 元 (5 万元 = 50,000 元).
+MAX_WAN_PER_STUDENT = 5.0
+#: 万元 per student below which (but above 0) the magnitude is probably wrong (1 元).
+MIN_WAN_PER_STUDENT = 0.0001
+_TEN_DIGITS = re.compile(r"\d{10}")
+
+
+def location(table: Table, index: int | None, column: str | None = None) -> FactLocation:
+    row = None if index is None else table.row_of(index)
+    return FactLocation(table.source, row, column, table.sheet)
+
+
+def row_label(table: Table, index: int) -> str:
+    """How a record is named in messages: 第 12 行 (csv/xlsx), 第 3 条记录 (JSON list positions)."""
+    row = table.row_of(index)
+    return f"第 {row} 条记录" if table.source.lower().endswith(".json") else f"第 {row} 行"
+
+
+def number_text(value: float) -> str:
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def _warning(code: str, message: str, loc: FactLocation, hint: str | None) -> Diagnostic:
+    return Diagnostic(code, message, loc, hint, severity=Severity.WARNING)
+
+
+def _capped(table: Table, column: str, indices: np.ndarray, make: Callable[[int], Diagnostic], what: str) -> list[Diagnostic]:
+    out = [make(int(i)) for i in indices[:MAX_WARNINGS_PER_COLUMN]]
+    rest = len(indices) - MAX_WARNINGS_PER_COLUMN
+    if rest > 0:
+        first = out[0]
+        out.append(_warning(first.code, f"列「{column}」另有 {rest} 行{what}(未逐一列出)", location(table, None, column), first.hint))
+    return out
+
+
+def check_ids(table: Table) -> list[Diagnostic]:
+    """E404 for each repeated 学校标识码 (naming the first row too); W453 for ids not of 10 digits."""
+    ids = table.columns.get(ID_COLUMN)
+    if ids is None:
+        return []
+    out: list[Diagnostic] = []
+    first: dict[str, int] = {}
+    odd: list[int] = []
+    for i, value in enumerate(ids):
+        if value is None:
+            continue
+        j = first.setdefault(value, i)
+        if j != i:
+            out.append(Diagnostic(
+                "E404", f"学校标识码「{value}」重复:{row_label(table, i)}与{row_label(table, j)}相同",
+                location(table, i, ID_COLUMN), "每所学校的学校标识码应唯一;请核对是否重复录入了同一所学校",
+                (Related(location(table, j, ID_COLUMN), "第一次出现在这里"),)))
+        elif not _TEN_DIGITS.fullmatch(value):
+            odd.append(i)
+    out += _capped(table, ID_COLUMN, np.array(odd, dtype=np.int64), lambda i: _warning(
+        "W453", f"{row_label(table, i)}列「{ID_COLUMN}」的值「{ids[i]}」不是 10 位数字",
+        location(table, i, ID_COLUMN), "学校标识码一般为 10 位数字;若确为特殊编码,可忽略此警告"), "学校标识码不是 10 位数字")
+    return out
+
+
+def check_county_names(table: Table) -> list[Diagnostic]:
+    """E409 for a 县区 listed twice in the counties table (its rows could not be told apart)."""
+    names = table.columns.get(COUNTY_COLUMN)
+    if names is None:
+        return []
+    out: list[Diagnostic] = []
+    first: dict[str, int] = {}
+    for i, value in enumerate(names):
+        if value is None:
+            continue
+        j = first.setdefault(value, i)
+        if j != i:
+            out.append(Diagnostic(
+                "E409", f"县区「{value}」在县区表中重复:{row_label(table, i)}与{row_label(table, j)}相同",
+                location(table, i, COUNTY_COLUMN), "县区表中每个县区只能有一行",
+                (Related(location(table, j, COUNTY_COLUMN), "第一次出现在这里"),)))
+    return out
+
+
+def check_county_refs(schools: Table, counties: Table) -> list[Diagnostic]:
+    """E405 once per unknown 县区 name: at its first school, the other schools as related rows."""
+    school_names, county_names = schools.columns.get(COUNTY_COLUMN), counties.columns.get(COUNTY_COLUMN)
+    if school_names is None or county_names is None:
+        return []
+    known = {c for c in county_names if c is not None}
+    unknown: dict[str, list[int]] = {}
+    for i, value in enumerate(school_names):
+        if value is not None and value not in known:
+            unknown.setdefault(value, []).append(i)
+    out: list[Diagnostic] = []
+    for name, rows in unknown.items():
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
+        listed = "、".join(sorted(known)[:10]) or "(空)"
+        hint = f"县区表中有「{close[0]}」,是否写错了?" if close else f"县区表中的县区:{listed}"
+        count = f"(共 {len(rows)} 所学校)" if len(rows) > 1 else ""
+        related = tuple(Related(location(schools, i, COUNTY_COLUMN), "同一县区") for i in rows[1:MAX_WARNINGS_PER_COLUMN])
+        out.append(Diagnostic(
+            "E405", f"{row_label(schools, rows[0])}列「{COUNTY_COLUMN}」的值「{name}」不在县区表中{count}",
+            location(schools, rows[0], COUNTY_COLUMN), f"{hint};县区名称须与县区表「{counties.source}」完全一致", related))
+    return out
+
+
+def check_units(table: Table, specs: Mapping[str, FieldSpec]) -> list[Diagnostic]:
+    """W451: 万元 columns far off per student, 元/年 values that look like 万元, percents written as fractions."""
+    out: list[Diagnostic] = []
+    students = np.zeros(table.n)
+    for column in STUDENT_COLUMNS:
+        if column in table.columns and table.columns[column].dtype == np.float64:
+            students += np.nan_to_num(table.columns[column])
+    for name, spec in specs.items():
+        values = table.columns.get(name)
+        if values is None or values.dtype != np.float64 or not spec.numeric:
+            continue
+        if spec.unit == "万元" and table.entity == SCHOOL:
+            out += _wan_yuan(table, name, values, students)
+        elif spec.unit in ("元/年", "元") and table.entity == COUNTY:
+            with np.errstate(invalid="ignore"):
+                idx = np.flatnonzero((values > 0) & (values < 1000))
+            out += _capped(table, name, idx, lambda i, name=name, values=values, spec=spec: _warning(
+                "W451", f"{row_label(table, i)}列「{name}」的值 {number_text(values[i])} 疑似按万元填写(应为{spec.unit})",
+                location(table, i, name), f"该列单位为「{spec.unit}」;若填的是万元,请乘以 10000"), "疑似单位错误")
+        elif spec.percent:
+            raw = values * 100.0
+            with np.errstate(invalid="ignore"):
+                idx = np.flatnonzero((raw > 0) & (raw < 1) & (np.abs(raw - np.round(raw)) > 1e-9))
+            out += _capped(table, name, idx, lambda i, name=name, raw=raw: _warning(
+                "W451", f"{row_label(table, i)}列「{name}」的值 {number_text(raw[i])} 疑似按小数填写(应为百分数)",
+                location(table, i, name), f"该列按百分数填写,如 98.5 表示 98.5%;若 {number_text(raw[i])} 是小数,请乘以 100"),
+                "疑似单位错误")
+    return out
+
+
+def _wan_yuan(table: Table, name: str, values: np.ndarray, students: np.ndarray) -> list[Diagnostic]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = np.where(students > 0, values / students, np.nan)
+        high = np.flatnonzero(per > MAX_WAN_PER_STUDENT)
+        low = np.flatnonzero((per > 0) & (per < MIN_WAN_PER_STUDENT))
+
+    def too_high(i: int) -> Diagnostic:
+        return _warning(
+            "W451", f"{row_label(table, i)}列「{name}」的值 {number_text(values[i])} 疑似按元填写(应为万元):"
+            f"折合生均 {number_text(per[i] * 10000)} 元", location(table, i, name),
+            "该列单位为万元(1 万元 = 10000 元);若填的是元,请除以 10000")
+
+    def too_low(i: int) -> Diagnostic:
+        return _warning(
+            "W451", f"{row_label(table, i)}列「{name}」的值 {number_text(values[i])} 疑似数量级错误:"
+            f"折合生均不足 1 元", location(table, i, name), "该列单位为万元;请核对是否填成了亿元或漏了数位")
+
+    return _capped(table, name, high, too_high, "疑似按元填写") + _capped(table, name, low, too_low, "疑似数量级错误")
