@@ -144,13 +144,20 @@ def _warning_lines(facts: Any) -> list[str]:
 
 @cli.command("eval")
 @_facts_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="输出格式")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "xlsx"]), default="text", help="输出格式")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="写入文件")
 def eval_cmd(schools: Path | None, counties: Path | None, rules_name: str, rules_dir: Path | None,
              as_of: Any, fmt: str, output: Path | None) -> None:
     """评估:按规则集评估学校表与县区表,输出县的总体结论、未达标项目、学校与差异系数。"""
     rules, facts, results, day = _load(schools, counties, rules_name, rules_dir, as_of)
-    if fmt == "json":
+    if fmt == "xlsx":
+        from engine.render.xlsx import rows_to_xlsx
+
+        if output is None:
+            raise UsageError(Diagnostic("E506", "xlsx 格式需要用 -o 指定输出文件", hint="例如:-o 评估结果.xlsx"))
+        _write_atomic(output, rows_to_xlsx(result_rows(results)))
+        click.echo(f"已写入 {output}", err=True)
+    elif fmt == "json":
         doc = {"规则集": rules.ruleset.name, "文号": rules.ruleset.docno, "评估日期": day.isoformat(),
                "警告": _warning_lines(facts), "结果": list(result_rows(results))}
         _emit(json.dumps(doc, ensure_ascii=False, indent=1), output)
