@@ -31,25 +31,27 @@ def _shown(cell: Cell) -> str:
 def build_table(raw: RawTable, entity: str, specs: Mapping[str, FieldSpec]) -> tuple[Table, list[Diagnostic]]:
     """A raw table → typed columns and every problem found in it (errors and warnings)."""
     match = match_header(raw, specs)
-    diagnostics = list(match.diagnostics)
+    _, optional, missing = missing_columns(raw, specs, match)
+    diagnostics = match.diagnostics + missing
     n, width = len(raw.rows), len(raw.header)
-    for row in raw.rows:
-        if len(row) < width:
-            row.extend([None] * (width - len(row)))
-    cells: list[Sequence[Cell]] = list(zip(*raw.rows, strict=False)) if n else [()] * width
+    grid = np.empty((n, width), dtype=object)
+    for i, row in enumerate(raw.rows):
+        if len(row) != width:
+            raw.rows[i] = (row + [None] * width)[:width]
+    if n and width:
+        grid[:, :] = raw.rows
     table = Table(entity, raw.source, n, {}, np.array(raw.row_numbers, dtype=np.int64), (), raw.sheet)
     for position, name in enumerate(match.names):
         if name is None:
             continue
         spec = specs.get(name) or FieldSpec(name, entity, TEXT)
-        values, problems = parse_column(cells[position], spec)
+        cells = grid[:, position]
+        values, problems = parse_column(cells, spec)
         table.columns[name] = values
         for index, bad in problems:
             diagnostics.append(Diagnostic(
-                bad.code, f"{row_label(table, index)}列「{name}」的值「{_shown(cells[position][index])}」{bad.what}",
+                bad.code, f"{row_label(table, index)}列「{name}」的值「{_shown(cells[index])}」{bad.what}",
                 location(table, index, name), bad.hint))
-    _, optional, missing = missing_columns(raw, specs, match)
-    diagnostics += missing
     for name in optional:
         table.columns[name] = _empty_column(specs[name], n)
     table.missing_columns = tuple(optional)

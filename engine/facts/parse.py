@@ -54,31 +54,14 @@ def _number_hint(text: str, spec: FieldSpec) -> str:
     return hint
 
 
-def _finish_number(value: float, spec: FieldSpec, scaled: bool) -> float | Bad:
-    """Checks shared by numbers from text and numbers from cells; percent columns become fractions."""
-    if math.isnan(value):
-        return math.nan
-    if math.isinf(value):
-        return Bad("E402", "不是有限的数", _number_hint("", spec))
-    if spec.type == INTEGER and not scaled and abs(value - round(value)) > 1e-9 * max(1.0, abs(value)):
-        return Bad("E402", "应为整数", "该列只能填整数(人数、班数等没有小数);请核对原始数据")
-    if spec.nonnegative and value < 0:
-        return Bad("E403", "不应为负数", "该列的值不能小于 0;请核对原始数据(不明的值请留空)")
-    if spec.type == INTEGER and not scaled:
-        value = float(round(value))
-    if spec.percent and not scaled:
-        value = value / 100.0
-    return value + 0.0  # -0.0 → 0.0
-
-
-def parse_number(cell: Cell, spec: FieldSpec) -> float | Bad:
-    """One cell of an 整数/数值 column → float (NaN when empty) or the reason it is not a number."""
+def _raw_number(cell: Cell, spec: FieldSpec) -> float | Bad:
+    """A cell's number as written (percent sign and unit suffix dropped, not yet scaled or checked)."""
     if cell is None:
         return math.nan
     if isinstance(cell, FractionCell):
-        return _finish_number(cell.value, spec, scaled=True)
+        return cell.value
     if isinstance(cell, int | float):
-        return _finish_number(float(cell), spec, scaled=False)
+        return float(cell)
     if isinstance(cell, datetime | date | time):
         return Bad("E402", "是日期/时间,不是数字", "该单元格被设成了日期格式;请把单元格格式改为「常规」或「数值」后重新填写")
     text = normalize(cell)
@@ -97,7 +80,79 @@ def parse_number(cell: Cell, spec: FieldSpec) -> float | Bad:
         body = body.replace(",", "")
     if not _NUMBER.fullmatch(body):
         return Bad("E402", "不是数字", _number_hint(text, spec))
-    return _finish_number(float(body), spec, scaled=False)
+    value = float(body)
+    return value if math.isfinite(value) else Bad("E402", "不是有限的数", _number_hint("", spec))
+
+
+def _fast_numbers(cells: np.ndarray) -> np.ndarray | None:
+    """The common case in C: every cell a number, plain decimal text or empty; None if any is not."""
+    try:
+        array = cells.astype(np.float64)  # float() on each cell
+    except (ValueError, TypeError):
+        blank = cells == ""
+        if not blank.any():
+            return None
+        cells = cells.copy()
+        cells[blank] = None
+        try:
+            array = cells.astype(np.float64)
+        except (ValueError, TypeError):
+            return None
+    return None if np.isinf(array).any() else array
+
+
+def _careful_numbers(cells: np.ndarray, spec: FieldSpec) -> tuple[np.ndarray, list[tuple[int, Bad]], np.ndarray | None]:
+    """Each distinct cell read by `_raw_number`; also which cells were percentages already scaled."""
+    values: dict[Cell, float] = {}
+    bad: dict[Cell, Bad] = {}
+    for c in set(cells):
+        result = _raw_number(c, spec)
+        if isinstance(result, Bad):
+            bad[c], values[c] = result, math.nan
+        else:
+            values[c] = result
+    array = np.fromiter(map(values.__getitem__, cells), dtype=np.float64, count=len(cells))
+    problems = [(i, bad[c]) for i, c in enumerate(cells) if c in bad] if bad else []
+    scaled = None
+    if any(isinstance(c, FractionCell) for c in values):
+        scaled = np.fromiter((isinstance(c, FractionCell) for c in cells), dtype=bool, count=len(cells))
+    return array, problems, scaled
+
+
+def parse_number(cell: Cell, spec: FieldSpec) -> float | Bad:
+    """One cell of an 整数/数值 column → float (NaN when empty) or the reason it is not a number."""
+    column = np.empty(1, dtype=object)
+    column[0] = cell
+    values, problems = _number_column(column, spec)
+    return problems[0][1] if problems else float(values[0])
+
+
+_NOT_INTEGER = Bad("E402", "应为整数", "该列只能填整数(人数、班数等没有小数);请核对原始数据")
+_NEGATIVE = Bad("E403", "不应为负数", "该列的值不能小于 0;请核对原始数据(不明的值请留空)")
+
+
+def _number_column(cells: np.ndarray, spec: FieldSpec) -> tuple[np.ndarray, list[tuple[int, Bad]]]:
+    """Numbers of a column, then integer, sign and percent handled on the whole array."""
+    array = _fast_numbers(cells)
+    problems: list[tuple[int, Bad]] = []
+    scaled: np.ndarray | None = None
+    if array is None:
+        array, problems, scaled = _careful_numbers(cells, spec)
+    with np.errstate(invalid="ignore"):
+        if spec.type == INTEGER:
+            rounded = np.round(array)
+            wrong = np.abs(array - rounded) > 1e-9 * np.maximum(1.0, np.abs(array))
+            if scaled is not None:
+                wrong &= ~scaled
+            problems += [(int(i), _NOT_INTEGER) for i in np.flatnonzero(wrong)]
+            array = np.where(wrong, np.nan, rounded if scaled is None else np.where(scaled, array, rounded))
+        if spec.nonnegative:
+            negative = array < 0
+            problems += [(int(i), _NEGATIVE) for i in np.flatnonzero(negative)]
+            array[negative] = np.nan
+    if spec.percent:
+        array = array / 100.0 if scaled is None else np.where(scaled, array, array / 100.0)
+    return array + 0.0, problems  # + 0.0 turns -0.0 into 0.0
 
 
 def parse_yes_no(cell: Cell, spec: FieldSpec) -> float | Bad:
@@ -132,7 +187,7 @@ def parse_text(cell: Cell) -> str | None:
         return None
     if isinstance(cell, str):
         text = cell.strip().strip(_INVISIBLE).strip()
-        return None if normalize(text).upper() in _MISSING else text
+        return None if len(text) <= 4 and normalize(text).upper() in _MISSING else text
     if isinstance(cell, FractionCell):
         return f"{cell.value * 100:g}%"
     if isinstance(cell, float):
@@ -146,28 +201,31 @@ def parse_text(cell: Cell) -> str | None:
     return cell.isoformat()
 
 
-def parse_column(cells: Sequence[Cell], spec: FieldSpec) -> tuple[np.ndarray, list[tuple[int, Bad]]]:
+def as_cells(values: Sequence[Cell] | np.ndarray) -> np.ndarray:
+    """A sequence of cells as a 1-D object array (never split into characters or nested)."""
+    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:
+        return values
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+def parse_column(values: Sequence[Cell] | np.ndarray, spec: FieldSpec) -> tuple[np.ndarray, list[tuple[int, Bad]]]:
     """A whole column → its array (float64 or object) and the bad cells as (index, reason).
 
-    Each distinct raw value is parsed once; mapping cells to results is a dictionary lookup,
-    so a column of hundreds of thousands of cells costs a few milliseconds.
+    Each distinct raw value is parsed once and mapped back by dictionary lookup; the checks
+    on numbers run on the array. Problems are not in row order.
     """
-    n = len(cells)
+    cells = as_cells(values)
     if spec.type == TEXT:
         texts = {c: parse_text(c) for c in set(cells)}
-        out = np.empty(n, dtype=object)
-        out[:] = [texts[c] for c in cells]
+        out = np.empty(len(cells), dtype=object)
+        out[:] = list(map(texts.__getitem__, cells))
         return out, []
-    parse = parse_yes_no if spec.type == YES_NO else parse_number
-    values: dict[Cell, float] = {}
-    bad: dict[Cell, Bad] = {}
-    for c in set(cells):
-        result = parse(c, spec)
-        if isinstance(result, Bad):
-            bad[c] = result
-            values[c] = math.nan
-        else:
-            values[c] = result
-    array = np.fromiter(map(values.__getitem__, cells), dtype=np.float64, count=n)
-    problems = [(i, bad[c]) for i, c in enumerate(cells) if c in bad] if bad else []
+    if spec.type != YES_NO:
+        return _number_column(cells, spec)
+    flags = {c: parse_yes_no(c, spec) for c in set(cells)}
+    array = np.fromiter((math.nan if isinstance(f, Bad) else f for f in map(flags.__getitem__, cells)),
+                        dtype=np.float64, count=len(cells))
+    problems = [(i, f) for i, f in enumerate(map(flags.__getitem__, cells)) if isinstance(f, Bad)]
     return array, problems

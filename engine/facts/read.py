@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from engine.facts.spec import TABLE_KEYS_EN, TABLE_NAMES
@@ -115,24 +116,37 @@ def _read_csv(path: Path, source: str, entity: str) -> RawTable:
             ",或 GB18030/GBK 编码;若它其实是 Excel 文件,请另存为 .xlsx", code="E407")
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     table = RawTable(source, "csv", None, [], None)
-    last_line = 0
     try:
-        for record in reader:
-            line, last_line = last_line + 1, reader.line_num
-            if not any(c.strip() for c in record):
-                continue
-            if table.header_row is None:
-                table.header, table.header_row = record, line
-                continue
-            table.rows.append(list(record))
-            table.row_numbers.append(line)
+        records, lines = _csv_records(text, delimiter)
     except csv.Error as e:
-        raise _fail(source, f"CSV 格式错误(第 {last_line + 1} 行附近):{e}", "请检查引号是否成对;" + _SAVE_AS) from e
+        raise _fail(source, f"CSV 格式错误:{e}", "请检查引号是否成对;" + _SAVE_AS) from e
+    for record, line in zip(records, lines, strict=True):
+        if not "".join(record).strip():
+            continue
+        if table.header_row is None:
+            table.header, table.header_row = record, line
+        else:
+            table.rows.append(record)
+            table.row_numbers.append(line)
     if table.header_row is None:
         raise _fail(source, f"文件「{source}」是空的", "第 1 行应为表头,其后每行一条记录")
     return table
+
+
+def _csv_records(text: str, delimiter: str) -> tuple[list[list[str]], Sequence[int]]:
+    """All records and the file line each starts on (a quoted field may span lines)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[list[str]] = list(reader)
+    if reader.line_num == len(records):  # one line per record: the common, fast case
+        return records, range(1, len(records) + 1)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    starts: list[int] = []
+    last = 0
+    for _ in reader:
+        starts.append(last + 1)
+        last = reader.line_num
+    return records, starts
 
 
 def _xlsx_cell(value: Any, number_format: str | None) -> Cell:

@@ -105,9 +105,10 @@ def check_county_refs(schools: Table, counties: Table) -> list[Diagnostic]:
             unknown.setdefault(value, []).append(i)
     out: list[Diagnostic] = []
     for name, rows in unknown.items():
-        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
-        listed = "、".join(sorted(known)[:10]) or "(空)"
-        hint = f"县区表中有「{close[0]}」,是否写错了?" if close else f"县区表中的县区:{listed}"
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        listed = "、".join(sorted(known)[:10]) + ("等" if len(known) > 10 else "") or "(空)"
+        guess = f"是否应为「{close[0]}」?" if close else ""
+        hint = f"{guess}县区表中的县区:{listed}"
         count = f"(共 {len(rows)} 所学校)" if len(rows) > 1 else ""
         related = tuple(Related(location(schools, i, COUNTY_COLUMN), "同一县区") for i in rows[1:MAX_WARNINGS_PER_COLUMN])
         out.append(Diagnostic(
