@@ -77,11 +77,12 @@ def _emit(text: str, output: Path | None) -> None:
 def check_cmd(paths: tuple[Path, ...], fmt: str) -> None:
     """检查规则文件:语法、名称、类型、单位、循环与分层。无错误时退出码为 0,有错误为 1。"""
     targets = list(paths) or [rules_root()]
+    root = None if paths else rules_root()
     missing = [p for p in targets if not p.exists()]
     if missing:
         raise UsageError(Diagnostic("E501", f"路径不存在:{'、'.join(map(str, missing))}"))
     try:
-        sets = check_paths(targets)
+        sets = check_paths(targets, root)
     except JunhengError as exc:
         _report(exc.diagnostics, fmt)
         sys.exit(1)

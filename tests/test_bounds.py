@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from engine.interpreter import load_rules
 from engine.interpreter import evaluate as run
+from engine.interpreter import load_rules
 from engine.interpreter.frames import FAIL, NOT_APPLICABLE, PASS
 
 RULES = load_rules("国家")

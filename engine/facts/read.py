@@ -7,10 +7,10 @@ import csv
 import io
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from collections.abc import Sequence
 from typing import Any
 
 from engine.facts.spec import TABLE_KEYS_EN, TABLE_NAMES

@@ -39,12 +39,16 @@ class CompiledRules:
     plan: Plan
 
 
-def parse_all(paths: list[Path]) -> list[ast.RuleFile]:
-    """Parse every .rule file under `paths`, collecting every file's syntax error."""
+def parse_all(paths: list[Path], root: Path | None = None) -> list[ast.RuleFile]:
+    """Parse every .rule file under `paths`, collecting every file's syntax error.
+
+    With `root` (the rule packs' folder), files are named in messages as rules/… wherever
+    the packs are installed.
+    """
     files, diags = [], []
     for path in rule_files(paths):
         try:
-            files.append(parse_file(path))
+            files.append(parse_file(path, str(_display(path, root)) if root else None))
         except RuleError as exc:
             diags.extend(exc.diagnostics)
     if diags:
@@ -54,7 +58,7 @@ def parse_all(paths: list[Path]) -> list[ast.RuleFile]:
 
 def _display(path: Path, root: Path) -> Path:
     try:
-        return path.relative_to(Path.cwd())
+        return path.resolve().relative_to(Path.cwd())
     except ValueError:
         try:
             return Path("rules") / path.relative_to(root)
@@ -65,7 +69,7 @@ def _display(path: Path, root: Path) -> Path:
 def load_rules(name: str = "国家", rules_dir: Path | None = None) -> CompiledRules:
     """Load a rule set by name (国家, a province…) from the rule packs: parse → layer → check → compile."""
     root = rules_dir or rules_root()
-    files = parse_all([_display(p, root) if p.exists() else p for p in [root]])
+    files = parse_all([root], root)
     groups = group_layers(files)
     if name not in groups:
         raise UsageError(Diagnostic("E502", f"找不到规则集「{name}」",
@@ -75,9 +79,9 @@ def load_rules(name: str = "国家", rules_dir: Path | None = None) -> CompiledR
     return CompiledRules(rs, checked, compile_plan(checked))
 
 
-def check_paths(paths: list[Path]) -> list[CompiledRules]:
+def check_paths(paths: list[Path], root: Path | None = None) -> list[CompiledRules]:
     """Parse, layer and check every rule set found under `paths` (the `junheng check` job)."""
-    files = parse_all(paths)
+    files = parse_all(paths, root)
     groups = group_layers(files)
     out: list[CompiledRules] = []
     diags: list[Diagnostic] = []

@@ -98,9 +98,10 @@ def parse_text(text: str, path: str = "<文本>") -> A.RuleFile:
         raise
 
 
-def parse_file(path: str | Path) -> A.RuleFile:
-    """Read and parse a rule file (UTF-8, with or without BOM)."""
+def parse_file(path: str | Path, shown: str | None = None) -> A.RuleFile:
+    """Read and parse a rule file (UTF-8, with or without BOM); `shown` names it in messages."""
     p = Path(path)
+    name = shown or str(path)
     try:
         raw = p.read_bytes()
     except OSError as exc:
@@ -110,9 +111,9 @@ def parse_file(path: str | Path) -> A.RuleFile:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise RuleError(Diagnostic("E106", "规则文件不是 UTF-8 编码", Span(str(path), line, 1, line, 2),
+        raise RuleError(Diagnostic("E106", "规则文件不是 UTF-8 编码", Span(name, line, 1, line, 2),
                                    hint="请将文件另存为 UTF-8 编码")) from None
-    return parse_text(text, str(path))
+    return parse_text(text, name)
 
 
 # ---------------------------------------------------------------- syntax errors
