@@ -54,9 +54,9 @@ def match_header(raw: RawTable, specs: Mapping[str, FieldSpec]) -> HeaderMatch:
         if bracket:
             base = bracket.group(1)
             base = base if base in specs else titles.get(base, "")
-            spec = specs.get(base)
-            if spec is not None:
-                if spec.unit is not None and _unit_key(spec.unit) == _unit_key(bracket.group(2)):
+            declared = specs.get(base)
+            if declared is not None:
+                if declared.unit is not None and _unit_key(declared.unit) == _unit_key(bracket.group(2)):
                     name = base
                 else:
                     match.wrong_unit[base] = key

@@ -40,11 +40,11 @@ def record_model(specs: Sequence[FieldSpec], entity: str) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for i, spec in enumerate(specs_for(entity, specs).values()):
         kind: Any = str | None if spec.type == TEXT else float | None
-        extra = {"type_zh": spec.type, "unit": spec.unit}
+        extra: dict[str, Any] = {"type_zh": spec.type, "unit": spec.unit}
         info = Field(alias=spec.name, title=spec.title or spec.name, json_schema_extra=extra)
         if not spec.required:
             info = Field(None, alias=spec.name, title=spec.title or spec.name, json_schema_extra=extra)
         fields[f"f{i}"] = (Annotated[kind, BeforeValidator(partial(_check, spec))], info)
-    config = ConfigDict(extra="allow", populate_by_name=False)
+    config = ConfigDict(extra="allow")
     model: type[BaseModel] = create_model(f"{entity}记录", __config__=config, **fields)
     return model

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from engine.facts.spec import TABLE_KEYS_EN, TABLE_NAMES
 from engine.interpreter.errors import Diagnostic, FactLocation
@@ -127,7 +127,7 @@ def _read_csv(path: Path, source: str, entity: str) -> RawTable:
         if table.header_row is None:
             table.header, table.header_row = record, line
         else:
-            table.rows.append(record)
+            table.rows.append(cast("list[Cell]", record))  # str is a Cell; no copy
             table.row_numbers.append(line)
     if table.header_row is None:
         raise _fail(source, f"文件「{source}」是空的", "第 1 行应为表头,其后每行一条记录")

@@ -131,20 +131,36 @@ def check_units(table: Table, specs: Mapping[str, FieldSpec]) -> list[Diagnostic
         if spec.unit == "万元" and table.entity == SCHOOL:
             out += _wan_yuan(table, name, values, students)
         elif spec.unit in ("元/年", "元") and table.entity == COUNTY:
-            with np.errstate(invalid="ignore"):
-                idx = np.flatnonzero((values > 0) & (values < 1000))
-            out += _capped(table, name, idx, lambda i, name=name, values=values, spec=spec: _warning(
-                "W451", f"{row_label(table, i)}列「{name}」的值 {number_text(values[i])} 疑似按万元填写(应为{spec.unit})",
-                location(table, i, name), f"该列单位为「{spec.unit}」;若填的是万元,请乘以 10000"), "疑似单位错误")
+            out += _yuan(table, name, spec.unit, values)
         elif spec.percent:
-            raw = values * 100.0
-            with np.errstate(invalid="ignore"):
-                idx = np.flatnonzero((raw > 0) & (raw < 1) & (np.abs(raw - np.round(raw)) > 1e-9))
-            out += _capped(table, name, idx, lambda i, name=name, raw=raw: _warning(
-                "W451", f"{row_label(table, i)}列「{name}」的值 {number_text(raw[i])} 疑似按小数填写(应为百分数)",
-                location(table, i, name), f"该列按百分数填写,如 98.5 表示 98.5%;若 {number_text(raw[i])} 是小数,请乘以 100"),
-                "疑似单位错误")
+            out += _percent(table, name, values)
     return out
+
+
+def _yuan(table: Table, name: str, unit: str, values: np.ndarray) -> list[Diagnostic]:
+    with np.errstate(invalid="ignore"):
+        small = np.flatnonzero((values > 0) & (values < 1000))
+
+    def make(i: int) -> Diagnostic:
+        return _warning(
+            "W451", f"{row_label(table, i)}列「{name}」的值 {number_text(values[i])} 疑似按万元填写(应为{unit})",
+            location(table, i, name), f"该列单位为「{unit}」;若填的是万元,请乘以 10000")
+
+    return _capped(table, name, small, make, "疑似单位错误")
+
+
+def _percent(table: Table, name: str, values: np.ndarray) -> list[Diagnostic]:
+    written = values * 100.0
+    with np.errstate(invalid="ignore"):
+        fractions = np.flatnonzero((written > 0) & (written < 1) & (np.abs(written - np.round(written)) > 1e-9))
+
+    def make(i: int) -> Diagnostic:
+        shown = number_text(written[i])
+        return _warning(
+            "W451", f"{row_label(table, i)}列「{name}」的值 {shown} 疑似按小数填写(应为百分数)",
+            location(table, i, name), f"该列按百分数填写,如 98.5 表示 98.5%;若 {shown} 是小数,请乘以 100")
+
+    return _capped(table, name, fractions, make, "疑似单位错误")
 
 
 def _wan_yuan(table: Table, name: str, values: np.ndarray, students: np.ndarray) -> list[Diagnostic]:

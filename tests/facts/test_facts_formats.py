@@ -128,7 +128,7 @@ def test_json_object_with_both_tables_and_record_numbers(write, specs) -> None:
     records[2]["小学生数"] = "约300"
     doc = {"学校表": records, "县区表": [{"县区": "甲县", "初中三年巩固率": "98.5%"}, {"县区": "乙县", "初中三年巩固率": 97}]}
     path = write.json("facts.json", doc)
-    table, diagnostics = read_table(path, "学校", specs)
+    _, diagnostics = read_table(path, "学校", specs)
     (e402,) = [d for d in diagnostics if d.is_error]
     assert (e402.location.row, e402.location.column) == (3, "小学生数")  # type: ignore[union-attr]
     assert e402.message.startswith("第 3 条记录")
