@@ -39,10 +39,6 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace("\u2212", "-").strip().strip(_INVISIBLE).strip()
 
 
-def is_missing_text(text: str) -> bool:
-    return normalize(text).upper() in _MISSING
-
-
 def _number_hint(text: str, spec: FieldSpec) -> str:
     found = _DIGITS.search(text)
     example = found.group(0) if found else "300"
