@@ -677,35 +677,24 @@ def test_name_glued_to_keyword_after_an_operand_is_e101_naming_the_whole_run() -
     assert (d.location.column, d.location.end_column) == (13, 18)  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: E101 for a run containing a keyword never gets the 空格 hint — "
-                   "the contextual lexer's fallback yields UNIT_TEXT, and _syntax_diagnostic returns the generic "
-                   "'此处可以是' hint for UNIT_TEXT before it looks for a keyword inside the run")
 def test_name_glued_to_keyword_hint_asks_for_spaces() -> None:
     d = syntax_error("规则集 甲\n学部指标 R 计算 a 规定高于b 要求 为 是")
     assert "空格" in (d.hint or "")  # type: ignore[attr-defined]
     assert "高于" in (d.hint or "")  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: where NAME is not acceptable the contextual lexer splits a "
-                   "keyword off the front of a longer run, so `a 不低于b` parses as a comparison although "
-                   "grammar.lark says a keyword is recognised only when the whole run equals it")
 def test_keyword_glued_to_following_name_in_comparison_is_rejected() -> None:
     d = syntax_error("规则集 甲\n学部指标 R 计算 a 不低于b 要求 为 是")
     assert d.code.startswith("E1")  # type: ignore[attr-defined]
     assert "空格" in (d.hint or "")  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: `字段 学校名称 …` silently declares a 学校 field named 名称 "
-                   "(the entity keyword is split off the front of the run 学校名称)")
 def test_entity_keyword_glued_to_field_name_is_rejected() -> None:
     with pytest.raises(RuleError) as info:
         parse_text('规则集 甲\n字段 学校名称 "学校名称" 文本', "t.rule")
     assert info.value.diagnostics[0].code == "E101"
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug (or doc conflict): grammar.lark says `至少6项` is one unknown "
-                   "name and must be written `至少 6 项`, but it parses as 至少 6 项; docs/LANGUAGE.md now "
-                   "says the opposite — the two documents must be reconciled")
 def test_glued_at_least_count_is_rejected() -> None:
     d = syntax_error("规则集 甲\n学部结论 C 要求 R1 至 R7 中 至少6项 达标")
     assert d.code.startswith("E1")  # type: ignore[attr-defined]
@@ -783,9 +772,6 @@ def test_other_stray_characters_are_e102(char: str) -> None:
     assert d.location.column == 10  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: an invisible stray character (U+200B) is shown raw inside 「」 "
-                   "in the E102 message; the UNIT_TEXT branch of _syntax_diagnostic lacks the U+XXXX display "
-                   "the UnexpectedCharacters branch uses")
 def test_invisible_stray_character_is_named_by_code_point() -> None:
     d = syntax_error("规则集 甲\n参数 p = 1\u200b")
     assert d.code == "E102"  # type: ignore[attr-defined]

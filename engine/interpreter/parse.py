@@ -7,10 +7,12 @@ Transformer.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import re
 from datetime import date
 from fractions import Fraction
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,35 @@ def _check_name(tok: Token) -> Token:
     return tok
 
 
+class _GluedKeyword(Exception):
+    """Raised by the lexer when a keyword touches a name: `不低于b`, `学校名称`, `至少6项`."""
+
+    def __init__(self, token: Token, neighbour: str) -> None:
+        super().__init__(str(token))
+        self.token = token
+        self.neighbour = neighbour
+
+
+_TEXT: contextvars.ContextVar[str] = contextvars.ContextVar("junheng_lex_text", default="")
+
+
+def _check_keyword(tok: Token) -> Token:
+    # The contextual lexer matches a keyword wherever only keywords can stand, even at the
+    # start of a longer run (`学校名称` → 学校 + 名称). The rule is the whole run or nothing,
+    # everywhere, so a keyword touching a letter, CJK character or digit is an error.
+    text = _TEXT.get()
+    start, end = tok.start_pos, tok.end_pos
+    if start is None or end is None or not text:
+        return tok
+    after = text[end] if end < len(text) else ""
+    before = text[start - 1] if start > 0 else ""
+    if after and (after.isalnum() or after == "_"):
+        raise _GluedKeyword(tok, after)
+    if before and (before.isalpha() or before == "_"):
+        raise _GluedKeyword(tok, before)
+    return tok
+
+
 @functools.lru_cache(maxsize=1)
 def _parser() -> Lark:
     return Lark(
@@ -64,8 +95,16 @@ def _parser() -> Lark:
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=True,
-        lexer_callbacks={"NAME": _check_name},
+        lexer_callbacks=_callbacks(),
     )
+
+
+def _callbacks() -> dict[str, Callable[[Token], Token]]:
+    grammar = GRAMMAR_PATH.read_text(encoding="utf-8")
+    kws = re.findall(r"^(KW_[A-Z0-9_]+):", grammar, flags=re.M)
+    callbacks: dict[str, Callable[[Token], Token]] = {k: _check_keyword for k in kws}
+    callbacks["NAME"] = _check_name
+    return callbacks
 
 
 def keyword_table() -> dict[str, str]:
@@ -82,11 +121,17 @@ def parse_text(text: str, path: str = "<文本>") -> A.RuleFile:
     if text.startswith("\ufeff"):
         text = " " + text[1:]  # keep columns: a BOM becomes one ignorable space
     folded = fold(text)
+    token = _TEXT.set(folded)
     try:
         tree = _parser().parse(folded)
         return _ToAst(path, text).transform(tree)  # type: ignore[no-any-return]
     except UnexpectedInput as exc:
         raise RuleError(_syntax_diagnostic(exc, path, text)) from None
+    except _GluedKeyword as exc:
+        tok = exc.token
+        raise RuleError(Diagnostic(
+            "E101", f"关键字「{tok}」与「{exc.neighbour}」连在一起", _tok_span(tok, path),
+            hint=f"关键字前后请加空格,例如「{tok} {exc.neighbour}…」;若这是一个名称,请另取不以关键字开头的名字")) from None
     except _KeywordAsName as exc:
         tok = exc.token
         raise RuleError(Diagnostic(
@@ -96,6 +141,8 @@ def parse_text(text: str, path: str = "<文本>") -> A.RuleFile:
         if isinstance(exc.orig_exc, RuleError):
             raise exc.orig_exc from None
         raise
+    finally:
+        _TEXT.reset(token)
 
 
 def parse_file(path: str | Path, shown: str | None = None) -> A.RuleFile:
@@ -186,10 +233,15 @@ def _syntax_diagnostic(exc: UnexpectedInput, path: str, text: str) -> Diagnostic
         word = text[tok.start_pos: tok.end_pos]
         bad = next((i for i, c in enumerate(word) if not (c.isalnum() or c == "_")), None)
         if bad is None:
+            kw = _keyword_inside(word)
+            hint = (f"「{word}」被读作一个名称,其中含有关键字「{kw}」;关键字前后请加空格" if kw and kw != word
+                    else f"此处可以是:{_describe_expected(set(exc.expected))}")
             return Diagnostic("E101", f"此处不应出现名称「{word}」", Span(path, line, column, line, column + len(word)),
-                              hint=f"此处可以是:{_describe_expected(set(exc.expected))}")
+                              hint=hint)
         col = column + bad
-        return Diagnostic("E102", f"无法识别的字符「{word[bad]}」", Span(path, line, col, line, col + 1),
+        ch = word[bad]
+        shown = ch if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"
+        return Diagnostic("E102", f"无法识别的字符「{shown}」", Span(path, line, col, line, col + 1),
                           hint="名称只能由汉字、字母和数字组成;单位只能写在「单位」之后")
     value = text[tok.start_pos: tok.end_pos] if tok.start_pos is not None else str(tok)
     end_col = (tok.end_column or column + len(value))
