@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from engine.interpreter import CompiledRules, check_paths, evaluate, load_rules
+from engine.interpreter import CompiledRules, check_paths, evaluate, field_specs, load_rules
 from engine.interpreter import ast as A
 from engine.interpreter.errors import Diagnostic, JunhengError, UsageError
 from engine.interpreter.explain import explain as explain_row
@@ -126,15 +126,12 @@ def _facts_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def _load(schools: Path | None, counties: Path | None, rules_name: str, rules_dir: Path | None,
           as_of: Any) -> tuple[CompiledRules, Any, Any, date]:
     from engine.facts import load_facts
-    from engine.facts.spec import FieldSpec
 
     rules = load_rules(rules_name, rules_dir)
     if schools is None:
         schools = sample_dir() / "学校表.csv"
         counties = counties or sample_dir() / "县区表.csv"
-    specs = [FieldSpec(name, e.decl.entity, e.decl.type, e.decl.unit, e.decl.required, title=e.decl.title)
-             for name, e in rules.ruleset.fields.items()]
-    facts = load_facts(schools, counties, specs)
+    facts = load_facts(schools, counties, field_specs(rules))
     day = as_of.date() if as_of is not None else date.today()
     return rules, facts, evaluate(rules, facts, day), day
 

@@ -7,9 +7,9 @@ Public API: `load_facts` (both files, raises `FactsError` with every error at on
 
 from __future__ import annotations
 
-from engine.facts.load import load_facts, read_table
+from engine.facts.load import load_facts, load_records, read_table
 from engine.facts.model import record_model
 from engine.facts.spec import COUNTY, SCHOOL, FieldSpec
 from engine.facts.table import Facts, Table
 
-__all__ = ["COUNTY", "SCHOOL", "Facts", "FieldSpec", "Table", "load_facts", "read_table", "record_model"]
+__all__ = ["COUNTY", "SCHOOL", "Facts", "FieldSpec", "Table", "load_facts", "load_records", "read_table", "record_model"]

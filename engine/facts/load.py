@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from engine.facts.header import match_header, missing_columns
 from engine.facts.parse import parse_column, parse_text
-from engine.facts.read import Cell, RawTable, ReadFailure, read_raw
+from engine.facts.read import Cell, RawTable, ReadFailure, raw_from_records, read_raw
 from engine.facts.spec import COUNTY, SCHOOL, TEXT, FieldSpec, specs_for
 from engine.facts.table import Facts, Table
 from engine.facts.validate import check_county_names, check_county_refs, check_ids, check_units, location, row_label
@@ -79,6 +80,27 @@ def read_table(path: str | Path, entity: str, specs: Sequence[FieldSpec]) -> tup
         empty = Table(entity, source, 0, {}, np.zeros(0, dtype=np.int64))
         return empty, [failure.diagnostic]
     return build_table(raw, entity, by_name)
+
+
+def load_records(schools: list[Any], counties: list[Any] | None, specs: Sequence[FieldSpec],
+                 source: str = "<记录>") -> Facts:
+    """Like `load_facts`, for records already in memory (rule test cases, the HTTP API)."""
+    diagnostics: list[Diagnostic] = []
+    try:
+        school_table, diagnostics = build_table(raw_from_records(schools, f"{source}:学校"), SCHOOL,
+                                                specs_for(SCHOOL, specs))
+        county_table: Table | None = None
+        if counties is not None:
+            county_table, more = build_table(raw_from_records(counties, f"{source}:县区"), COUNTY,
+                                             specs_for(COUNTY, specs))
+            diagnostics += more
+            diagnostics += check_county_refs(school_table, county_table)
+    except ReadFailure as failure:
+        raise FactsError([failure.diagnostic]) from None
+    errors = [d for d in diagnostics if d.is_error]
+    if errors:
+        raise FactsError(errors)
+    return Facts(school_table, county_table, sorted((d for d in diagnostics if not d.is_error), key=Diagnostic.sort_key))
 
 
 def load_facts(schools: str | Path, counties: str | Path | None, specs: Sequence[FieldSpec]) -> Facts:

@@ -228,6 +228,11 @@ def _read_json(path: Path, source: str, entity: str) -> RawTable:
         records = doc[key]
     if not isinstance(records, list):
         raise _fail(source, f"JSON 中的「{name}」应为记录列表", '形如 [{"列名": 值, …}, …]')
+    return raw_from_records(records, source)
+
+
+def raw_from_records(records: list[Any], source: str) -> RawTable:
+    """Records (dicts of column → value, as from JSON or TOML) → a raw table; row i is record i."""
     table = RawTable(source, "json", None, [], None)
     columns: dict[str, int] = {}
     for index, record in enumerate(records, start=1):

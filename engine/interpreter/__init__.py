@@ -26,7 +26,7 @@ from engine.packs import rule_files, rules_root
 
 __all__ = [
     "CompiledRules", "Diagnostic", "JunhengError", "Results", "RuleError", "UsageError",
-    "check_paths", "evaluate", "load_rules", "parse_all",
+    "check_paths", "evaluate", "field_specs", "load_rules", "parse_all",
 ]
 
 
@@ -95,6 +95,14 @@ def check_paths(paths: list[Path], root: Path | None = None) -> list[CompiledRul
     if diags:
         raise RuleError(diags)
     return out
+
+
+def field_specs(rules: CompiledRules) -> list[Any]:
+    """The facts columns a rule set declares, as the loader's FieldSpecs."""
+    from engine.facts.spec import FieldSpec
+
+    return [FieldSpec(name, e.decl.entity, e.decl.type, e.decl.unit, e.decl.required, title=e.decl.title)
+            for name, e in rules.ruleset.fields.items()]
 
 
 def evaluate(rules: CompiledRules, facts: Any, as_of: date | None = None) -> Results:

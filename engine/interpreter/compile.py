@@ -350,6 +350,9 @@ def _compile_call(checked: Checked, e: A.Call, fkey: str, ctx: Ctx) -> Fn:
                     var = np.bincount(g, weights=ws * dev * dev, minlength=n) / sw
                     v = np.sqrt(var) / mean
                     status = np.where(((sw == 0) | (mean == 0)) & (status == OK), ZERO, status).astype(np.int8)
+        if func_name not in ("合计", "计数"):
+            # nothing to aggregate (e.g. a county without 初中 units): not applicable, not missing
+            status = np.where((count == 0) & (status != MISSING), NA, status).astype(np.int8)
         return Col(np.asarray(v, dtype=np.float64), status)
 
     return run_agg

@@ -300,6 +300,8 @@ def aggregate_child(checked: Checked, e: A.Call, ctx: Ctx) -> str:
 
 def aggregate(func: str, xs: list[Fraction | bool], ws: list[Fraction]) -> Value:
     """The exact value of an aggregate over the rows that entered it."""
+    if not xs and func not in ("合计", "计数"):
+        return Unknown(NA, ())
     if func == "计数":
         return Fraction(sum(1 for x in xs if x))
     if func == "比例":
