@@ -18,6 +18,7 @@ from engine.interpreter import ast as A
 from engine.interpreter.errors import Diagnostic, JunhengError, UsageError
 from engine.interpreter.explain import explain as explain_row
 from engine.interpreter.explain import find_school
+from engine.interpreter.frames import COUNTY_STAGE
 from engine.packs import rules_root, sample_dir
 from engine.render.diagnostics import diagnostics_json, github_annotations, render_diagnostics
 from engine.render.explanation import render_trace
@@ -165,16 +166,17 @@ def eval_cmd(schools: Path | None, counties: Path | None, rules_name: str, rules
 
 @cli.command("explain")
 @_facts_options
-@click.option("--school", required=True, help="学校名称或学校标识码")
-@click.option("--indicator", default=None, help="指标或结论编号(如 R4、资源配置达标);默认解释该校的全部结论")
-@click.option("--stage", type=click.Choice(["小学", "初中"]), default=None, help="一贯制学校只看某个学段")
+@click.option("--school", default=None, help="学校名称或学校标识码")
+@click.option("--county", default=None, help="县区名称:解释县级项目(默认为总体结论)")
+@click.option("--indicator", default=None, help="指标或结论编号(如 R4、资源配置达标、G11交流比例)")
+@click.option("--stage", type=click.Choice(["小学", "初中"]), default=None, help="只看某个学段")
 def explain_cmd(schools: Path | None, counties: Path | None, rules_name: str, rules_dir: Path | None,
-                as_of: Any, school: str, indicator: str | None, stage: str | None) -> None:
-    """解释:某校(或某校某项指标)的计算过程、代入的数值、要求、出处和差距。"""
+                as_of: Any, school: str | None, county: str | None, indicator: str | None, stage: str | None) -> None:
+    """解释:某校或某县某个项目的计算过程、代入的数值、要求、出处和差距。"""
+    if (school is None) == (county is None):
+        raise UsageError(Diagnostic("E507", "请用 --school 指定学校,或用 --county 指定县区(二选一)",
+                                    hint="例如:junheng explain --school 示例县城关第八小学"))
     rules, _facts, results, _day = _load(schools, counties, rules_name, rules_dir, as_of)
-    row = find_school(results, school)
-    if row is None:
-        raise UsageError(Diagnostic("E503", f"找不到学校「{school}」", hint="用学校名称或 10 位学校标识码"))
     rs = rules.ruleset
     if indicator is not None and indicator not in rs.items:
         import difflib
@@ -182,6 +184,29 @@ def explain_cmd(schools: Path | None, counties: Path | None, rules_name: str, ru
         raise UsageError(Diagnostic("E504", f"没有编号为「{indicator}」的指标或结论",
                                     hint=f"是否想写:{'、'.join(close)}" if close else None))
     env = results.env
+    if county is not None:
+        names = list(env.fields[(A.COUNTY, "县区")].v)
+        if county not in names:
+            raise UsageError(Diagnostic("E503", f"找不到县区「{county}」", hint=f"数据中的县区:{'、'.join(map(str, names))}"))
+        c = names.index(county)
+        from engine.render.summary import top_conclusion
+
+        name = indicator or top_conclusion(results)
+        if name is None:
+            raise UsageError(Diagnostic("E504", "规则集没有县级结论,请用 --indicator 指定项目"))
+        item = results.items[name]
+        if item.fkey in (A.UNIT, A.SCHOOL):
+            raise UsageError(Diagnostic("E505", f"「{name}」是{item.fkey}级项目,请用 --school 指定学校"))
+        rows = [c] if item.fkey == A.COUNTY else [
+            r for r in range(env.frames[COUNTY_STAGE].n) if env.frames[COUNTY_STAGE].up[A.COUNTY][r] == c
+            and (stage is None or env.frames[COUNTY_STAGE].stage[r] == stage)]  # type: ignore[index]
+        click.echo("\n\n".join("\n".join(render_trace(explain_row(results, name, item.fkey, r, depth=1)))
+                                for r in rows))
+        return
+    assert school is not None
+    row = find_school(results, school)
+    if row is None:
+        raise UsageError(Diagnostic("E503", f"找不到学校「{school}」", hint="用学校名称或 10 位学校标识码"))
     units = [u for u in range(env.frames[A.UNIT].n) if env.frames[A.UNIT].up[A.SCHOOL][u] == row
              and (stage is None or env.frames[A.UNIT].stage[u] == stage)]  # type: ignore[index]
     names = [indicator] if indicator else [n for n, e in rs.items.items()
@@ -189,10 +214,10 @@ def explain_cmd(schools: Path | None, counties: Path | None, rules_name: str, ru
     blocks: list[str] = []
     for name in names:
         item = results.items[name]
-        rows = units if item.fkey == A.UNIT else [row] if item.fkey == A.SCHOOL else []
-        if not rows:
+        if item.fkey not in (A.UNIT, A.SCHOOL):
             raise UsageError(Diagnostic("E505", f"「{name}」是县级项目,不按学校解释",
-                                        hint="用 junheng explain --county 查看县级项目(计划中),或看 junheng eval 的汇总"))
+                                        hint=f"用 junheng explain --county <县区> --indicator {name}"))
+        rows = units if item.fkey == A.UNIT else [row]
         for r in rows:
             blocks.append("\n".join(render_trace(explain_row(results, name, item.fkey, r))))
     click.echo("\n\n".join(blocks))

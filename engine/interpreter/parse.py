@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextvars
 import functools
 import re
+from collections.abc import Callable
 from datetime import date
 from fractions import Fraction
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 

@@ -177,8 +177,12 @@ def _aggregate_lines(t: Trace, pad: str) -> list[str]:
         weight = f",权重 {fmt_value(w)}" if agg.get("func") in ("差异系数", "平均") else ""
         lines.append(f"{pad}  {subject}:{fmt_value(x)}{weight}")
     if "mean" in agg:
-        lines.append(f"{pad}加权平均 X̄ = {fmt_number(agg['mean'], None, 4)};"
-                     f"加权方差 = {fmt_number(agg['variance'], None, 4)};总权重 {fmt_value(agg['total_weight'])}")
+        from engine.interpreter.exact import sqrt
+
+        sd = sqrt(agg["variance"])
+        lines.append(f"{pad}总权重 ΣP = {fmt_value(agg['total_weight'])};加权平均 X̄ = ΣPX ÷ ΣP = {fmt_number(agg['mean'], None, 4)}")
+        lines.append(f"{pad}加权标准差 S = √(ΣP(X−X̄)² ÷ ΣP) = {fmt_number(sd, None, 4)};"
+                     f"差异系数 = S ÷ X̄ = {fmt_number(sd / agg['mean'], None, 6) if agg['mean'] else '—'}")
     return lines
 
 
@@ -191,7 +195,7 @@ def _gap(t: Trace, combo: A.Combo | None) -> str | None:
     unit = t.unit
     op = t.requirement.op
     if op in (A.Cmp.GE, A.Cmp.GT):
-        text = f"差 {fmt_value(th - v, unit)}"
+        text = f"差 {fmt_number((th - v) * 100)} 个百分点" if unit == "%" else f"差 {fmt_value(th - v, unit)}"
         if th > 0:
             ratio = v / th
             text += f",为要求的 {fmt_number(ratio * 100, None, 1)}%"
@@ -201,5 +205,5 @@ def _gap(t: Trace, combo: A.Combo | None) -> str | None:
                 text += f"(≥{pct}%),计为余项" if ok else f"(低于 {pct}%)"
         return text
     if op in (A.Cmp.LE, A.Cmp.LT):
-        return f"超出 {fmt_value(v - th, unit)}"
+        return f"超出 {fmt_number((v - th) * 100)} 个百分点" if unit == "%" else f"超出 {fmt_value(v - th, unit)}"
     return None

@@ -15,7 +15,7 @@ from engine.render.rows import requirement_text
 OVERALL = "优质均衡"
 
 
-def _top_conclusion(results: Results) -> str | None:
+def top_conclusion(results: Results) -> str | None:
     """The county conclusion nothing else refers to (the overall verdict)."""
     rs = results.checked.ruleset
     referenced = {d for deps in results.checked.deps.values() for d in deps}
@@ -43,7 +43,7 @@ def render_summary(results: Results, as_of: str, warnings: list[str] | None = No
     rs = results.checked.ruleset
     env = results.env
     counties = env.fields[(A.COUNTY, "县区")].v
-    top = _top_conclusion(results)
+    top = top_conclusion(results)
     lines: list[str] = []
     docno = f" · {rs.docno}" if rs.docno else ""
     lines.append(f"规则集:{rs.name}({rs.title or ''}{docno})  评估日期:{as_of}")
