@@ -322,6 +322,7 @@ def _compile_call(checked: Checked, e: A.Call, fkey: str, ctx: Ctx) -> Fn:
         ws = wv[mask]
         count = np.bincount(g, minlength=n).astype(np.float64)
         status = np.where(np.bincount(group[bad & use], minlength=n) > 0, MISSING, OK).astype(np.int8)
+        v: np.ndarray
         with np.errstate(divide="ignore", invalid="ignore"):
             if func_name == "计数":
                 v = np.bincount(g, weights=(xs != 0).astype(np.float64), minlength=n)
@@ -330,8 +331,7 @@ def _compile_call(checked: Checked, e: A.Call, fkey: str, ctx: Ctx) -> Fn:
                 status = np.where((count == 0) & (status == OK), ZERO, status).astype(np.int8)
             elif func_name in ("所有", "任一"):
                 trues = np.bincount(g, weights=(xs != 0).astype(np.float64), minlength=n)
-                v = (trues == count) if func_name == "所有" else (trues > 0)
-                v = v.astype(np.float64)
+                v = ((trues == count) if func_name == "所有" else (trues > 0)).astype(np.float64)
             elif func_name == "合计":
                 v = np.bincount(g, weights=xs, minlength=n)
             elif func_name in ("最小", "最大"):

@@ -174,8 +174,8 @@ def _unit_fields(plan: Plan, env: Env, srows: np.ndarray, unit_stage: np.ndarray
             v[hit] = col.v[srows[hit]]
             s[hit] = col.s[srows[hit]]
         env.fields[(A.UNIT, name)] = Col(v, s)
-    for entry in rs.splits.values():
-        split = entry.decl
+    for split_entry in rs.splits.values():
+        split = split_entry.decl
         weights = env.params.get(split.weight or "", {})
         parts: dict[str, Col] = {}
         for stage, head in split.heads:

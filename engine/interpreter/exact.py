@@ -113,7 +113,9 @@ class Exact:
             return self._ref(e, fkey, row)
         if isinstance(e, A.Neg):
             v = self.value(e.operand, fkey, row)
-            return (v if isinstance(v, Unknown) else -v), {}  # type: ignore[operator]
+            if isinstance(v, Unknown) or not isinstance(v, Fraction):
+                return v, {}
+            return -v, {}
         if isinstance(e, A.BinOp):
             a, b = self.value(e.left, fkey, row), self.value(e.right, fkey, row)
             if isinstance(a, Unknown) or isinstance(b, Unknown):
@@ -166,16 +168,16 @@ class Exact:
             return self.stage_of(fkey, row) or "", {}
         if sym.kind == "param":
             stage = self.stage_of(fkey, row)
-            v = param_value(self.env.params, e.name, stage)
+            pv = param_value(self.env.params, e.name, stage)
             info = {"param": e.name, "stage": stage}
-            return (v if v is not None else Unknown(MISSING, (e.name,))), info
+            return (pv if pv is not None else Unknown(MISSING, (e.name,))), info
         if sym.kind == "field":
             prow = self.parent_row(fkey, row, sym.level)
             col = self.env.fields[(sym.level, e.name)]
-            v = _cell(col, prow, e.name)
-            if sym.type == "是否" and isinstance(v, Fraction):
-                v = bool(v)
-            return v, {"field": e.name, "level": sym.level}
+            cell: Value = _cell(col, prow, e.name)
+            if sym.type == "是否" and isinstance(cell, Fraction):
+                cell = bool(cell)
+            return cell, {"field": e.name, "level": sym.level}
         if sym.kind == "unit_field":
             return self._unit_field(e.name, row)
         # an indicator or conclusion: its value (indicators) or verdict (conclusions)
@@ -187,10 +189,10 @@ class Exact:
         if item.col.s[prow] == NA:
             return Unknown(NA, ()), {"item": e.name}
         assert isinstance(decl, A.Indicator) and decl.calc is not None
-        v = self.value(decl.calc, item.fkey, prow)
-        if decl.keep is not None and isinstance(v, Fraction):
-            v = round_half_up(v, decl.keep)
-        return v, {"item": e.name}
+        value = self.value(decl.calc, item.fkey, prow)
+        if decl.keep is not None and isinstance(value, Fraction):
+            value = round_half_up(value, decl.keep)
+        return value, {"item": e.name}
 
     def _unit_field(self, name: str, row: int) -> tuple[Value, dict[str, Any]]:
         rs = self.c.ruleset
@@ -207,9 +209,9 @@ class Exact:
             if name in split.items:
                 total = _cell(self.env.fields[(A.SCHOOL, name)], school, name)
                 share = self.split_share(split, school, stage or "")
-                if isinstance(total, Unknown) or isinstance(share, Unknown):
+                if not isinstance(total, Fraction) or not isinstance(share, Fraction):
                     return _merge(total, share), {}
-                return total * share, {"split": name, "total": total, "share": share, "stage": stage}  # type: ignore[operator]
+                return total * share, {"split": name, "total": total, "share": share, "stage": stage}
         raise KeyError(name)
 
     def split_share(self, split: A.Split, school: int, stage: str) -> Value:

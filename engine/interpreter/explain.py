@@ -205,11 +205,12 @@ def _aggregate_detail(results: Results, info: dict[str, Any], exact: Exact) -> d
             w = exact.value(wexpr, child, r)
         rows.append((subject_of(results, child, r), x, w))
     out: dict[str, Any] = {"func": call.func, "rows": rows, "child": child}
-    if call.func == "差异系数" and rows and all(isinstance(x, Fraction) and isinstance(w, Fraction) for _, x, w in rows):
-        total = sum((w for _, _, w in rows), Fraction(0))  # type: ignore[misc]
+    pairs = [(x, w) for _, x, w in rows if isinstance(x, Fraction) and isinstance(w, Fraction)]
+    if call.func == "差异系数" and rows and len(pairs) == len(rows):
+        total = sum((w for _, w in pairs), Fraction(0))
         if total:
-            mean = sum((w * x for _, x, w in rows), Fraction(0)) / total  # type: ignore[operator]
-            var = sum((w * (x - mean) ** 2 for _, x, w in rows), Fraction(0)) / total  # type: ignore[operator]
+            mean = sum((w * x for x, w in pairs), Fraction(0)) / total
+            var = sum((w * (x - mean) ** 2 for x, w in pairs), Fraction(0)) / total
             out.update({"total_weight": total, "mean": mean, "variance": var})
     return out
 

@@ -62,6 +62,7 @@ class Env:
     as_of: date
     items: dict[str, Any] = field(default_factory=dict)  # name → ItemResult
     stages: tuple[str, ...] = A.STAGES
+    exact: Any = None  # the Exact evaluator for this Env (set by evaluate; settles near-bound rows)
     text_columns: dict[str, np.ndarray] = field(default_factory=dict)
 
 

@@ -100,9 +100,10 @@ class RuleSet:
         return self.items
 
     def table_for_kind(self, kind: str) -> dict[str, Entry]:  # type: ignore[type-arg]
-        return {
+        tables: dict[str, dict[str, Entry]] = {  # type: ignore[type-arg]
             "字段": self.fields, "参数": self.params, "学部字段": self.unit_fields, "范围": self.scopes,
-        }.get(kind, self.items)
+        }
+        return tables.get(kind, self.items)
 
     def all_names(self) -> list[str]:
         names: list[str] = []

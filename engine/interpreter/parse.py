@@ -211,7 +211,8 @@ def _syntax_diagnostic(exc: UnexpectedInput, path: str, text: str) -> Diagnostic
     line = getattr(exc, "line", 1) or 1
     column = getattr(exc, "column", 1) or 1
     if isinstance(exc, UnexpectedCharacters):
-        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        pos = exc.pos_in_stream or 0
+        ch = text[pos] if pos < len(text) else ""
         span = Span(path, line, column, line, column + 1)
         if ch in "\"“”":
             return Diagnostic("E103", "字符串缺少结尾的引号", span, hint="在同一行内用 \" 结束这段文字")
@@ -234,7 +235,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, path: str, text: str) -> Diagnostic
         bad = next((i for i, c in enumerate(word) if not (c.isalnum() or c == "_")), None)
         if bad is None:
             kw = _keyword_inside(word)
-            hint = (f"「{word}」被读作一个名称,其中含有关键字「{kw}」;关键字前后请加空格" if kw and kw != word
+            hint: str | None = (f"「{word}」被读作一个名称,其中含有关键字「{kw}」;关键字前后请加空格" if kw and kw != word
                     else f"此处可以是:{_describe_expected(set(exc.expected))}")
             return Diagnostic("E101", f"此处不应出现名称「{word}」", Span(path, line, column, line, column + len(word)),
                               hint=hint)
@@ -249,9 +250,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, path: str, text: str) -> Diagnostic
     expected = _describe_expected(set(exc.expected))
     hint = f"此处可以是:{expected}" if expected else None
     if tok.type in ("NAME", "UNIT_TEXT"):
-        kw = _keyword_inside(value)
-        if kw and kw != value:
-            hint = f"「{value}」被读作一个名称,其中含有关键字「{kw}」;关键字前后请加空格"
+        glued = _keyword_inside(value)
+        if glued and glued != value:
+            hint = f"「{value}」被读作一个名称,其中含有关键字「{glued}」;关键字前后请加空格"
         elif value[:1].isdigit() or re.match(r"^\d", value):
             hint = "数字与后面的文字之间请加空格"
         return Diagnostic("E101", f"此处不应出现名称「{value}」", span, hint=hint)

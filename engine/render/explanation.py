@@ -140,10 +140,10 @@ def _indicator_body(t: Trace, pad: str, combo: A.Combo | None, detailed: bool = 
         prov = provenance(t.history, t.source)
         param_chain = None
         if isinstance(ref, A.Ref):
-            leaf = next((lf for lf in t.leaves if lf.name == ref.name and lf.kind == "param"), None)
-            if leaf is not None and leaf.history:
-                prov = provenance(leaf.history, t.source)
-                param_chain = chain(leaf.history)
+            param = next((lf for lf in t.leaves if lf.name == ref.name and lf.kind == "param"), None)
+            if param is not None and param.history:
+                prov = provenance(param.history, t.source)
+                param_chain = chain(param.history)
         lines.append(f"{pad}要求 {OP_TEXT[t.requirement.op]} {threshold}   [{prov}]")
         if param_chain:
             lines.append(f"{pad}     {param_chain}")

@@ -77,7 +77,7 @@ def _failed_county_items(results: Results, c: int) -> list[str]:
         if not isinstance(decl, A.Indicator) or item.fkey not in (A.COUNTY, COUNTY_STAGE):
             continue
         rows = [c] if item.fkey == A.COUNTY else list(np.nonzero(results.env.frames[COUNTY_STAGE].up[A.COUNTY] == c)[0])
-        for r in rows:
+        for r in map(int, rows):
             v = int(item.verdict[r])
             if v not in (FAIL, DATA_MISSING):
                 continue
@@ -112,15 +112,15 @@ def _failing_schools(results: Results, c: int) -> list[str]:
                 text += f",为要求的 {fmt_number(val / th * 100, None, 1)}%"
             per_row.setdefault((item.fkey, int(r)), []).append(text + ")")
     out: list[str] = []
-    for (fkey, r), misses in sorted(per_row.items(), key=lambda kv: (int(env.frames[kv[0][0]].up.get(A.SCHOOL, np.arange(env.frames[kv[0][0]].n))[kv[0][1]]), kv[0][0])):
+    for (fkey, row), misses in sorted(per_row.items(), key=lambda kv: (int(env.frames[kv[0][0]].up.get(A.SCHOOL, np.arange(env.frames[kv[0][0]].n))[kv[0][1]]), kv[0][0])):
         if fkey == A.UNIT:
-            school = int(env.frames[A.UNIT].up[A.SCHOOL][r])
-            who = f"{names[school]} · {env.frames[A.UNIT].stage[r]}部"  # type: ignore[index]
+            school = int(env.frames[A.UNIT].up[A.SCHOOL][row])
+            who = f"{names[school]} · {env.frames[A.UNIT].stage[row]}部"  # type: ignore[index]
             concl = [n for n, e in rs.items.items() if isinstance(e.decl, A.Conclusion) and e.decl.level == A.UNIT]
-            verdicts = [VERDICT_TEXT[int(results.items[n].verdict[r])] for n in concl]
+            verdicts = [VERDICT_TEXT[int(results.items[n].verdict[row])] for n in concl]
             tag = f" [{rs.items[concl[0]].decl.title or concl[0]}:{verdicts[0]}]" if verdicts else ""
         else:
-            who, tag = str(names[r]), ""
+            who, tag = str(names[row]), ""
         out.append(f"  {who}{tag}:" + ";".join(misses))
     return (["", "有项目未达标的学校:", *out]) if out else []
 
