@@ -57,13 +57,18 @@ def parse_all(paths: list[Path], root: Path | None = None) -> list[ast.RuleFile]
 
 
 def _display(path: Path, root: Path) -> Path:
+    """How a rule file is named in messages: relative to the working folder when inside it;
+    the bundled packs as rules/…; anything else as given."""
     try:
         return path.resolve().relative_to(Path.cwd())
     except ValueError:
+        pass
+    if root.resolve() == rules_root().resolve():
         try:
-            return Path("rules") / path.relative_to(root)
+            return Path("rules") / path.resolve().relative_to(root.resolve())
         except ValueError:
-            return path
+            pass
+    return path
 
 
 def load_rules(name: str = "国家", rules_dir: Path | None = None) -> CompiledRules:

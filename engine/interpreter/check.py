@@ -303,6 +303,12 @@ class _Checker:
             self.bag.error("E204", f"{what}应为{want},这里是{t}", expr.span)
 
     def _undefined(self, name: str, span: Span, what: str, candidates: list[str]) -> None:
+        if name in self.rs.removed:
+            layer, reason, where = self.rs.removed[name]
+            self.bag.error("E201", f"「{name}」已被{layer}删除,这里仍在引用它", span,
+                           hint=f"在{layer}的规则中同时修改引用它的项目(删除理由:{reason})",
+                           related=(Related(where, f"{layer} 删除了「{name}」"),))
+            return
         close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.4)
         hint = f"是否想写:{'、'.join(close)}" if close else f"先声明这个{what}"
         self.bag.error("E201", f"未定义的{what}「{name}」", span, hint=hint)

@@ -28,6 +28,9 @@ class Change:
     span: Span
     docno: str | None
     what: str  # a short Chinese description, e.g. "小学 4.2 → 4.5"
+    source: str | None = None  # the 依据 the change cites (a province's article)
+    relax: str | None = None  # the stated reason when the change relaxes a 不得放宽 item
+    before: object = None  # the declaration as it was before this change (None for a definition)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +181,9 @@ def layer(groups: dict[str, list[A.RuleFile]], name: str) -> RuleSet:
     rs = RuleSet(name=name, layers=infos)
     for index, info in enumerate(infos):
         _apply_layer(rs, info, groups[info.name], is_base=index == 0, bag=bag)
+    from engine.interpreter.floor import check_floor
+
+    check_floor(rs, bag)
     bag.raise_if_errors(RuleError)
     return rs
 
@@ -274,7 +280,11 @@ def _modify(rs: RuleSet, info: LayerInfo, stmt: A.Modify, bag: DiagnosticBag, no
         return
     decl = entry.decl
     changes: dict[str, object] = {}
+    relax: str | None = None
     for tag, value in stmt.clauses:
+        if tag == "relax":
+            relax = str(value)  # recorded on the change, checked by the floor stage
+            continue
         attr = _CLAUSE_FIELDS.get(tag)
         if attr is None or not hasattr(decl, attr):
             bag.error("E306", f"{stmt.kind}没有可修改的「{_TAG_WORDS.get(tag, tag)}」子句", stmt.span)
@@ -285,7 +295,9 @@ def _modify(rs: RuleSet, info: LayerInfo, stmt: A.Modify, bag: DiagnosticBag, no
         changes[attr] = value
     new_decl = dataclasses.replace(decl, **changes)  # type: ignore[type-var]
     what = _describe_change(decl, new_decl)
-    table[stmt.name] = Entry(new_decl, (*entry.history, Change(info.name, "修改", stmt.span, info.docno, what)))
+    change = Change(info.name, "修改", stmt.span, info.docno, what, dict(stmt.clauses).get("source"),  # type: ignore[arg-type]
+                    relax, decl)
+    table[stmt.name] = Entry(new_decl, (*entry.history, change))
 
 
 _TAG_WORDS = {"values": "值", "calc": "计算", "req": "要求", "combo": "要求", "scope": "范围", "keep": "保留",
@@ -329,6 +341,11 @@ def _remove(rs: RuleSet, info: LayerInfo, stmt: A.Remove, bag: DiagnosticBag, no
         return
     if not stmt.reason.strip():
         bag.error("E308", f"删除「{stmt.name}」必须写明理由", stmt.span, hint='写作:删除 … 理由 "……"')
+        return
+    if getattr(table[stmt.name].decl, "strict", False):
+        bag.error("E311", f"「{stmt.name}」不得放宽,不能删除", stmt.span,
+                  hint="只能收紧;若确有依据改变它,请用「修改 … 放宽 理由 \"……\"」写明",
+                  related=(Related(table[stmt.name].history[0].span, "它的定义"),))
         return
     if not note_touch((stmt.kind, stmt.name), stmt.span):
         return

@@ -36,7 +36,10 @@ def chain(history: tuple[Change, ...]) -> str | None:
     steps = [f"{first.layer}标准 {first.what}"]
     for ch in history[1:]:
         new = ch.what.split(" → ")[-1]
-        steps.append(f"{ch.layer}修改为 {new}({ch.docno or where(ch)})")
+        cite = ch.source if ch.source and ch.docno and ch.source.startswith(ch.docno) else \
+            " ".join(x for x in (ch.docno, ch.source) if x) or where(ch)
+        relax = f",放宽理由:{ch.relax}" if ch.relax else ""
+        steps.append(f"{ch.layer}修改为 {new}({cite}{relax})")
     return " → ".join(steps)
 
 
@@ -142,7 +145,8 @@ def _indicator_body(t: Trace, pad: str, combo: A.Combo | None, detailed: bool = 
         if isinstance(ref, A.Ref):
             param = next((lf for lf in t.leaves if lf.name == ref.name and lf.kind == "param"), None)
             if param is not None and param.history:
-                prov = provenance(param.history, t.source)
+                cited = next((c.source for c in reversed(param.history) if c.source), None)
+                prov = provenance(param.history, cited or t.source)
                 param_chain = chain(param.history)
         lines.append(f"{pad}要求 {OP_TEXT[t.requirement.op]} {threshold}   [{prov}]")
         if param_chain:

@@ -1,0 +1,135 @@
+"""The national standard is a floor: a layer may tighten a 不得放宽 item, never loosen it silently.
+
+Part of the layer stage. For every change a layer made to a parameter or indicator marked
+`不得放宽`, decide whether it tightens: a parameter used as a minimum (要求 不低于/达到/≥ …)
+may only go up, one used as a maximum (不超过/≤ …) only down. A change that loosens, or
+that cannot be proven not to loosen (a new formula or scope), needs `放宽 理由 "…"`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from fractions import Fraction
+
+from engine.interpreter import ast as A
+from engine.interpreter.errors import DiagnosticBag, Related
+from engine.interpreter.layer import Change, Entry, RuleSet, format_values
+
+MIN, MAX = "下限", "上限"
+
+
+def _leaf_requirements(req: A.Requirement | None) -> Iterator[A.ReqCompare]:
+    if isinstance(req, A.ReqCompare):
+        yield req
+    elif isinstance(req, A.ReqIf):
+        yield from _leaf_requirements(req.then)
+        yield from _leaf_requirements(req.otherwise)
+
+
+def param_directions(rs: RuleSet) -> dict[str, set[str]]:
+    """For each parameter, whether requirements use it as a minimum, a maximum, or both."""
+    out: dict[str, set[str]] = {}
+    for entry in rs.items.values():
+        decl = entry.decl
+        if not isinstance(decl, A.Indicator):
+            continue
+        for req in _leaf_requirements(decl.requirement):
+            if isinstance(req.threshold, A.Ref) and req.op in (A.Cmp.GE, A.Cmp.GT, A.Cmp.LE, A.Cmp.LT):
+                way = MIN if req.op in (A.Cmp.GE, A.Cmp.GT) else MAX
+                out.setdefault(req.threshold.name, set()).add(way)
+    return out
+
+
+def _latest(values: tuple[A.ParamValues, ...]) -> dict[str | None, Fraction]:
+    if not values:
+        return {}
+    chosen = max(values, key=lambda v: v.effective or date.min)
+    return {s: n.value for s, n in chosen.by_stage}
+
+
+def check_floor(rs: RuleSet, bag: DiagnosticBag) -> None:
+    """Report every loosening of a 不得放宽 item that carries no 放宽 理由 (E311)."""
+    directions = param_directions(rs)
+    for name, entry in rs.params.items():
+        for change in _changes(entry):
+            before = change.before
+            if not isinstance(before, A.ParamDecl) or not before.strict:
+                continue
+            after = _version_after(entry, change)
+            assert isinstance(after, A.ParamDecl)
+            ways = directions.get(name, set())
+            loosened = _loosened_stages(_latest(before.values), _latest(after.values), ways)
+            if loosened and not change.relax:
+                way = "、".join(sorted(ways)) or "标准"
+                bag.error(
+                    "E311", f"「{name}」不得放宽,{change.layer}把它改松了:{loosened}", change.span,
+                    hint=f"该参数在要求中作{way}使用,只能向更严的方向修改;若确有依据,请在修改处写明 放宽 理由 \"……\"",
+                    related=(Related(entry.history[0].span, f"{entry.history[0].layer} 的标准:"
+                                     f"{format_values(before.values)}"),))
+    for name, item in rs.items.items():
+        for change in _changes(item):
+            before = change.before
+            if not isinstance(before, A.Indicator) or not before.strict or change.relax:
+                continue
+            after = _version_after(item, change)
+            assert isinstance(after, A.Indicator)
+            problem = _indicator_loosening(before, after)
+            if problem:
+                bag.error("E311", f"「{name}」不得放宽,{change.layer}的修改{problem}", change.span,
+                          hint="只能收紧要求;若确有依据,请写明 放宽 理由 \"……\"",
+                          related=(Related(item.history[0].span, f"{item.history[0].layer} 的定义"),))
+
+
+def _changes(entry: Entry) -> Iterator[Change]:  # type: ignore[type-arg]
+    yield from (c for c in entry.history if c.op == "修改")
+
+
+def _version_after(entry: Entry, change: Change) -> object:  # type: ignore[type-arg]
+    """The declaration right after `change` (the next change's `before`, or the current one)."""
+    later = entry.history[entry.history.index(change) + 1:]
+    nxt = next((c for c in later if c.before is not None), None)
+    return nxt.before if nxt is not None else entry.decl
+
+
+def _loosened_stages(old: dict[str | None, Fraction], new: dict[str | None, Fraction], ways: set[str]) -> str:
+    parts = []
+    for stage, before in old.items():
+        after = new.get(stage, new.get(None))
+        if after is None:
+            continue
+        looser = (MIN in ways and after < before) or (MAX in ways and after > before)
+        if looser:
+            label = f"{stage} " if stage else ""
+            parts.append(f"{label}{_num(before)} → {_num(after)}")
+    return "、".join(parts)
+
+
+def _num(x: Fraction) -> str:
+    return str(x.numerator) if x.denominator == 1 else format(float(x), "g")
+
+
+def _indicator_loosening(before: A.Indicator, after: A.Indicator) -> str | None:
+    if before.calc != after.calc:
+        return "改变了计算公式,无法证明没有放宽"
+    if before.scope != after.scope:
+        return "改变了适用范围,无法证明没有放宽"
+    old = list(_leaf_requirements(before.requirement))
+    new = list(_leaf_requirements(after.requirement))
+    if len(old) != len(new):
+        return "改变了要求的结构,无法证明没有放宽"
+    for o, n in zip(old, new, strict=True):
+        if o.op != n.op:
+            return f"把「{o.word}」改成了「{n.word}」,无法证明没有放宽"
+        if isinstance(o.threshold, A.Num) and isinstance(n.threshold, A.Num):
+            looser = (o.op in (A.Cmp.GE, A.Cmp.GT) and n.threshold.value < o.threshold.value) or \
+                     (o.op in (A.Cmp.LE, A.Cmp.LT) and n.threshold.value > o.threshold.value)
+            if looser:
+                return f"把标准从 {o.threshold.text} 改为 {n.threshold.text},放宽了要求"
+        elif o.threshold != n.threshold and not _same_ref(o.threshold, n.threshold):
+            return "改变了要求的标准,无法证明没有放宽"
+    return None
+
+
+def _same_ref(a: A.Expr, b: A.Expr) -> bool:
+    return isinstance(a, A.Ref) and isinstance(b, A.Ref) and a.name == b.name
