@@ -67,10 +67,16 @@ def check_floor(rs: RuleSet, bag: DiagnosticBag) -> None:
                     hint=f"该参数在要求中作{way}使用,只能向更严的方向修改;若确有依据,请在修改处写明 放宽 理由 \"……\"",
                     related=(Related(entry.history[0].span, f"{entry.history[0].layer} 的标准:"
                                      f"{format_values(before.values)}"),))
+    strict_params = {n for n, e in rs.params.items() if e.history[0].before is None and _defined_strict(e)}
     for name, item in rs.items.items():
         for change in _changes(item):
             before = change.before
-            if not isinstance(before, A.Indicator) or not before.strict or change.relax:
+            if not isinstance(before, A.Indicator) or change.relax:
+                continue
+            # an indicator whose standard is a 不得放宽 parameter is held to the same floor
+            guarded = before.strict or any(isinstance(r.threshold, A.Ref) and r.threshold.name in strict_params
+                                           for r in _leaf_requirements(before.requirement))
+            if not guarded:
                 continue
             after = _version_after(item, change)
             assert isinstance(after, A.Indicator)
@@ -79,6 +85,11 @@ def check_floor(rs: RuleSet, bag: DiagnosticBag) -> None:
                 bag.error("E311", f"「{name}」不得放宽,{change.layer}的修改{problem}", change.span,
                           hint="只能收紧要求;若确有依据,请写明 放宽 理由 \"……\"",
                           related=(Related(item.history[0].span, f"{item.history[0].layer} 的定义"),))
+
+
+def _defined_strict(entry: Entry) -> bool:  # type: ignore[type-arg]
+    first = entry.history[1].before if len(entry.history) > 1 else entry.decl
+    return bool(getattr(first, "strict", False))
 
 
 def _changes(entry: Entry) -> Iterator[Change]:  # type: ignore[type-arg]
