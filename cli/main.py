@@ -29,7 +29,7 @@ from engine.render.summary import render_summary
 class AliasedGroup(click.Group):
     """A group whose commands also answer to their Chinese names (检查、评估、解释)."""
 
-    ALIASES = {"检查": "check", "评估": "eval", "解释": "explain"}
+    ALIASES = {"检查": "check", "评估": "eval", "解释": "explain", "比较": "diff"}
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
@@ -223,6 +223,104 @@ def explain_cmd(schools: Path | None, counties: Path | None, rules_name: str, ru
     click.echo("\n\n".join(blocks))
 
 
+# ---------------------------------------------------------------- diff
+
+
+def _resolve_ruleset(spec: str) -> tuple[str, Path | None, str]:
+    """A diff argument → (rule-set name, rules folder or None for the bundled packs, label).
+
+    Accepts a rule-set name (国家, 河北…), a rules folder, or FOLDER:名称.
+    """
+    from engine.interpreter import group_layers, parse_all
+
+    folder, _, name = spec.partition(":") if ":" in spec and Path(spec.split(":")[0]).is_dir() else (spec, "", "")
+    path = Path(folder)
+    if not path.is_dir():
+        return spec, None, spec
+    if name:
+        return name, path, f"{folder}:{name}"
+    groups = group_layers(parse_all([path]))
+    parents = {f.header.inherits for fs in groups.values() for f in fs if f.header and f.header.inherits}
+    leaves = [g for g in groups if g not in parents]
+    if len(leaves) != 1:
+        raise UsageError(Diagnostic("E508", f"目录 {folder} 中有多个规则集:{'、'.join(sorted(groups))}",
+                                    hint=f"写作 {folder}:名称 指明要比较哪一个"))
+    return leaves[0], path, f"{folder}:{leaves[0]}"
+
+
+def _git_rules(rev: str) -> Path:
+    """The rules/ folder as it was at a git revision, extracted to a temporary folder."""
+    import subprocess
+
+    root = Path(subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True,
+                               check=False).stdout.strip() or ".")
+    out = Path(tempfile.mkdtemp(prefix="junheng-base-"))
+    archive = subprocess.run(["git", "-C", str(root), "archive", rev, "rules"], capture_output=True, check=False)
+    if archive.returncode != 0:
+        raise UsageError(Diagnostic("E509", f"无法从 git 取出版本「{rev}」的 rules/",
+                                    hint=archive.stderr.decode("utf-8", "replace").strip() or None))
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(out, filter="data")
+    return out / "rules"
+
+
+@cli.command("diff")
+@click.argument("specs", nargs=-1)
+@click.option("--base", default=None, help="与某个 git 版本的 rules/ 比较(工作区为 B)")
+@click.option("--schools", type=click.Path(path_type=Path), default=None, help="评估影响所用的学校表(默认示例县)")
+@click.option("--counties", type=click.Path(path_type=Path), default=None, help="县区表")
+@click.option("--no-impact", is_flag=True, help="只比较规则,不评估数据")
+@click.option("--date", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="评估日期,默认今天")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None)
+def diff_cmd(specs: tuple[str, ...], base: str | None, schools: Path | None, counties: Path | None, no_impact: bool,
+             as_of: Any, fmt: str, output: Path | None) -> None:
+    """比较:两个规则集的语义差异,以及对数据的影响(哪些结论翻转)。有翻转时退出码为 1。
+
+    \b
+    例:junheng diff 国家 河北
+        junheng diff --base HEAD~1 河北      (与上一个提交比较)
+    """
+    from engine.facts import load_facts
+    from engine.interpreter.diff import diff_rules, impact
+    from engine.render import diff as render
+
+    day = as_of.date() if as_of is not None else date.today()
+    if base is not None:
+        if len(specs) > 1:
+            raise UsageError(Diagnostic("E508", "使用 --base 时只写一个规则集名称(默认 国家)"))
+        name = specs[0] if specs else "国家"
+        a_name, a_dir, a_label = name, _git_rules(base), f"{base}:{name}"
+        b_name, b_dir, b_label = name, None, f"工作区:{name}"
+    else:
+        if len(specs) != 2:
+            raise UsageError(Diagnostic("E508", "需要两个规则集,例如:junheng diff 国家 河北",
+                                        hint="或用 --base 版本 与 git 中的旧版本比较"))
+        a_name, a_dir, a_label = _resolve_ruleset(specs[0])
+        b_name, b_dir, b_label = _resolve_ruleset(specs[1])
+    ra, rb = load_rules(a_name, a_dir), load_rules(b_name, b_dir)
+    changes = diff_rules(ra.checked, rb.checked, day)
+    result = None
+    if not no_impact:
+        if schools is None:
+            schools, counties = sample_dir() / "学校表.csv", counties or sample_dir() / "县区表.csv"
+        specs_all = {s.name: s for s in field_specs(ra) + field_specs(rb)}
+        facts = load_facts(schools, counties, list(specs_all.values()))
+        result = impact(evaluate(ra, facts, day), evaluate(rb, facts, day), changes)
+    renderer = {"text": render.render_text, "markdown": render.render_markdown, "json": render.render_json}[fmt]
+    _emit(renderer(a_label, b_label, changes, result), output)
+    if result is not None and result.flips:
+        sys.exit(1)
+
+
+def _current_command() -> str | None:
+    args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    return AliasedGroup.ALIASES.get(args[0], args[0]) if args else None
+
+
 def main() -> None:
     """Entry point: our own errors become Chinese diagnostics; nothing else shows a traceback."""
     try:
@@ -235,7 +333,7 @@ def main() -> None:
         sys.exit(2)
     except JunhengError as exc:
         click.echo(render_diagnostics(exc.diagnostics), err=True)
-        sys.exit(1)
+        sys.exit(2 if _current_command() == "diff" else 1)
     except SystemExit:
         raise
     except Exception as exc:  # a bug in junheng: say so plainly, keep the traceback for developers

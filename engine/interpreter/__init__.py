@@ -25,8 +25,18 @@ from engine.interpreter.parse import parse_file
 from engine.packs import rule_files, rules_root
 
 __all__ = [
-    "CompiledRules", "Diagnostic", "JunhengError", "Results", "RuleError", "UsageError",
-    "check_paths", "evaluate", "field_specs", "load_rules", "parse_all",
+    "CompiledRules",
+    "Diagnostic",
+    "JunhengError",
+    "Results",
+    "RuleError",
+    "UsageError",
+    "check_paths",
+    "evaluate",
+    "field_specs",
+    "group_layers",
+    "load_rules",
+    "parse_all",
 ]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine.interpreter import ast as A
+from engine.interpreter.diff import combo_text
 from engine.interpreter.evaluate import ItemResult, Results
 from engine.interpreter.frames import COUNTY_STAGE, DATA_MISSING, ID_COLUMN, NAME_COLUMN, OK, VERDICT_TEXT, ZERO
 from engine.render.numbers import exact_string, fmt_number
@@ -37,16 +38,7 @@ def requirement_text(decl: A.Indicator, threshold: float, item: ItemResult) -> s
 
 
 def conclusion_requirement(decl: A.Conclusion) -> str:
-    combo = decl.combo
-    if combo is None:
-        return ""
-    names = "、".join(r.first + (f" 至 {r.last}" if r.last else "") for r in combo.items)
-    if combo.kind == "至少":
-        text = f"{names} 中至少 {combo.at_least} 项达标"
-        if combo.rest_ratio is not None:
-            text += f",其余{combo.rest_word}要求的 {fmt_number(combo.rest_ratio * 100)}%"
-        return text
-    return f"{combo.kind} {names} 达标"
+    return combo_text(decl.combo)
 
 
 def missing_fields(results: Results, name: str, row: int) -> list[str]:
