@@ -15,10 +15,9 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-import sympy
-
 from engine.interpreter import ast as A
 from engine.interpreter.check import Checked, walk
+from engine.interpreter.equivalence import same_meaning
 from engine.interpreter.floor import MAX, MIN, param_directions
 from engine.interpreter.frames import resolve_params
 from engine.interpreter.printer import expr_text, requirement_text
@@ -53,46 +52,6 @@ class Flip:
 class Impact:
     flips: list[Flip] = field(default_factory=list)
     rates: list[dict[str, Any]] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------- formulas via sympy
-
-
-class _Opaque(sympy.Function):
-    """A stand-in for what sympy cannot reason about (aggregates, text, conditions)."""
-
-
-def to_sympy(e: A.Expr) -> sympy.Expr:
-    """An arithmetic expression as a sympy expression; non-arithmetic parts become opaque symbols."""
-    if isinstance(e, A.Num):
-        return sympy.Rational(e.value.numerator, e.value.denominator)
-    if isinstance(e, A.Ref):
-        return sympy.Symbol(e.name)
-    if isinstance(e, A.Neg):
-        return -to_sympy(e.operand)
-    if isinstance(e, A.BinOp):
-        a, b = to_sympy(e.left), to_sympy(e.right)
-        return {"+": a + b, "-": a - b, "×": a * b, "÷": a / b}[e.op]
-    if isinstance(e, A.Call):
-        inner = [to_sympy(x) for x in e.args]
-        extras = [sympy.Symbol("权重:" + expr_text(e.weight))] if e.weight is not None else []
-        extras += [sympy.Symbol("当:" + expr_text(e.where))] if e.where is not None else []
-        extras += [sympy.Symbol("范围:" + e.scope)] if e.scope else []
-        head = sympy.Function(f"{e.func}[{e.entity or ''}]")
-        return head(*inner, *extras)  # type: ignore[no-any-return]
-    return sympy.Symbol("«" + expr_text(e) + "»")
-
-
-def same_meaning(a: A.Expr | None, b: A.Expr | None) -> bool:
-    """Whether two formulas compute the same thing (equal text, or sympy proves a − b = 0)."""
-    if a is None or b is None:
-        return a is b
-    if expr_text(a) == expr_text(b):
-        return True
-    try:
-        return bool(sympy.simplify(to_sympy(a) - to_sympy(b)) == 0)
-    except (TypeError, ValueError, sympy.SympifyError):
-        return False
 
 
 def _same_requirement(a: A.Requirement | None, b: A.Requirement | None) -> bool:

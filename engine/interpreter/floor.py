@@ -13,6 +13,7 @@ from datetime import date
 from fractions import Fraction
 
 from engine.interpreter import ast as A
+from engine.interpreter.equivalence import same_meaning
 from engine.interpreter.errors import DiagnosticBag, Related
 from engine.interpreter.layer import Change, Entry, RuleSet, format_values
 
@@ -67,6 +68,7 @@ def check_floor(rs: RuleSet, bag: DiagnosticBag) -> None:
                     hint=f"该参数在要求中作{way}使用,只能向更严的方向修改;若确有依据,请在修改处写明 放宽 理由 \"……\"",
                     related=(Related(entry.history[0].span, f"{entry.history[0].layer} 的标准:"
                                      f"{format_values(before.values)}"),))
+    current = {n: _latest(e.decl.values) for n, e in rs.params.items()}
     strict_params = {n for n, e in rs.params.items() if e.history[0].before is None and _defined_strict(e)}
     for name, item in rs.items.items():
         for change in _changes(item):
@@ -80,7 +82,7 @@ def check_floor(rs: RuleSet, bag: DiagnosticBag) -> None:
                 continue
             after = _version_after(item, change)
             assert isinstance(after, A.Indicator)
-            problem = _indicator_loosening(before, after)
+            problem = _indicator_loosening(before, after, current)
             if problem:
                 bag.error("E311", f"「{name}」不得放宽,{change.layer}的修改{problem}", change.span,
                           hint="只能收紧要求;若确有依据,请写明 放宽 理由 \"……\"",
@@ -105,9 +107,10 @@ def _version_after(entry: Entry, change: Change) -> object:  # type: ignore[type
 
 def _loosened_stages(old: dict[str | None, Fraction], new: dict[str | None, Fraction], ways: set[str]) -> str:
     parts = []
-    for stage, before in old.items():
-        after = new.get(stage, new.get(None))
-        if after is None:
+    stages: list[str | None] = [s for s in dict.fromkeys([*old, *new]) if s is not None] or [None]
+    for stage in stages:
+        before, after = old.get(stage, old.get(None)), new.get(stage, new.get(None))
+        if before is None or after is None:
             continue
         looser = (MIN in ways and after < before) or (MAX in ways and after > before)
         if looser:
@@ -120,8 +123,9 @@ def _num(x: Fraction) -> str:
     return str(x.numerator) if x.denominator == 1 else format(float(x), "g")
 
 
-def _indicator_loosening(before: A.Indicator, after: A.Indicator) -> str | None:
-    if before.calc != after.calc:
+def _indicator_loosening(before: A.Indicator, after: A.Indicator,
+                         params: dict[str, dict[str | None, Fraction]]) -> str | None:
+    if not same_meaning(before.calc, after.calc):
         return "改变了计算公式,无法证明没有放宽"
     if before.scope != after.scope:
         return "改变了适用范围,无法证明没有放宽"
@@ -137,8 +141,22 @@ def _indicator_loosening(before: A.Indicator, after: A.Indicator) -> str | None:
                      (o.op in (A.Cmp.LE, A.Cmp.LT) and n.threshold.value > o.threshold.value)
             if looser:
                 return f"把标准从 {o.threshold.text} 改为 {n.threshold.text},放宽了要求"
-        elif o.threshold != n.threshold and not _same_ref(o.threshold, n.threshold):
-            return "改变了要求的标准,无法证明没有放宽"
+        elif not _same_ref(o.threshold, n.threshold):
+            old_v, new_v = _values_of(o.threshold, params), _values_of(n.threshold, params)
+            if old_v is None or new_v is None:
+                return "改变了要求的标准,无法证明没有放宽"
+            stages = _loosened_stages(old_v, new_v, {MIN} if o.op in (A.Cmp.GE, A.Cmp.GT) else {MAX})
+            if stages:
+                return f"放宽了要求:{stages}"
+    return None
+
+
+def _values_of(e: A.Expr, params: dict[str, dict[str | None, Fraction]]) -> dict[str | None, Fraction] | None:
+    """A threshold as per-学段 values: a literal, or a parameter's current values."""
+    if isinstance(e, A.Num):
+        return {None: e.value}
+    if isinstance(e, A.Ref) and e.name in params:
+        return params[e.name]
     return None
 
 

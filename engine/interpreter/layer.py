@@ -157,8 +157,11 @@ def chain_for(name: str, groups: dict[str, list[A.RuleFile]]) -> list[str]:
         if current in chain:
             first = groups[current][0]
             assert first.header is not None
-            bag.error("E303", f"继承关系形成循环:{' → '.join([*reversed(chain), current])}", first.header.span,
-                      hint="每个规则集只能直接或间接继承到一个不继承任何规则集的基础规则集(如 国家)")
+            others = tuple(Related(h.span, f"「{n}」继承「{h.inherits}」") for n in chain[chain.index(current) + 1:]
+                           for h in [groups[n][0].header] if h is not None)
+            bag.error("E303", f"继承关系形成循环:{' → '.join([*chain, current])}", first.header.span,
+                      hint="每个规则集只能直接或间接继承到一个不继承任何规则集的基础规则集(如 国家)",
+                      related=others)
             break
         if current not in groups:
             known = "、".join(sorted(groups)) or "(无)"

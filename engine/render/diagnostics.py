@@ -21,8 +21,18 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
 
 
-@lru_cache(maxsize=64)
 def _lines(path: str) -> tuple[str, ...]:
+    try:
+        p = Path(path).resolve()
+        stat = p.stat()
+    except OSError:
+        return ()
+    return _read_lines(str(p), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _read_lines(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    # keyed by modification time and size too, so an edited file is never shown stale
     try:
         return tuple(Path(path).read_text(encoding="utf-8-sig").splitlines())
     except (OSError, UnicodeDecodeError):
