@@ -425,6 +425,10 @@ class _Checker:
         if LEVEL_RANK[child] >= LEVEL_RANK[ctx.level]:
             self.bag.error("E208", f"汇总函数「{e.func}」只能汇总比{ctx.level}更低一级的行,这里是{child}", e.span)
             return "?", None
+        if ctx.staged and ctx.level == A.COUNTY and child == A.SCHOOL:
+            self.bag.error("E208", f"分学段的县指标只能汇总学部,「{e.func}」这里汇总的是学校", e.span,
+                           hint=f"写作 {e.func}(学部: …),或去掉「分学段」")
+            return "?", None
         cctx = Ctx(child, child == A.UNIT)
         if e.scope is not None:
             sc = self.rs.scopes.get(e.scope)

@@ -282,7 +282,9 @@ def _run_conclusion(step: Any, env: Env, plan: Plan) -> ItemResult:
         if combo.rest_ratio is not None:
             for name, v in zip(names, verdicts, strict=True):
                 rest_bad |= (v == FAIL) & ~_rest_ok(env, env.items[name], combo)
-        ok = (n_pass >= need) & ~rest_bad & (n_missing == 0)
+        # without a 其余 clause, once N items pass the missing ones cannot change the outcome
+        settled = (n_missing == 0) | (combo.rest_ratio is None)
+        ok = (n_pass >= need) & ~rest_bad & settled
         fail = (n_pass + n_missing < need) | rest_bad
         verdict = np.where(ok, PASS, np.where(fail, FAIL, DATA_MISSING))
     verdict = np.where(n_applicable == 0, NOT_APPLICABLE, verdict).astype(np.int8)

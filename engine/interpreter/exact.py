@@ -20,7 +20,9 @@ import numpy as np
 
 from engine.interpreter import ast as A
 from engine.interpreter.check import Checked, Ctx
-from engine.interpreter.frames import COUNTY_STAGE, MISSING, NA, OK, ZERO, Env, frame_key, param_value
+from engine.interpreter.frames import (
+    COUNTY_STAGE, MISSING, NA, NOT_APPLICABLE, OK, ZERO, Env, frame_key, param_value,
+)
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,8 @@ class Exact:
         if sym.kind == "conclusion":
             return item.verdict_value(prow), {"item": e.name}
         decl = self.c.ruleset.items[e.name].decl
-        if item.col.s[prow] == NA:
+        if item.col.s[prow] == NA or item.verdict[prow] == NOT_APPLICABLE:
+            # out of the indicator's 范围: it takes no part (e.g. in a 差异系数), as in evaluation
             return Unknown(NA, ()), {"item": e.name}
         assert isinstance(decl, A.Indicator) and decl.calc is not None
         value = self.value(decl.calc, item.fkey, prow)
