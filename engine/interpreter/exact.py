@@ -20,9 +20,7 @@ import numpy as np
 
 from engine.interpreter import ast as A
 from engine.interpreter.check import Checked, Ctx
-from engine.interpreter.frames import (
-    COUNTY_STAGE, MISSING, NA, NOT_APPLICABLE, OK, ZERO, Env, frame_key, param_value,
-)
+from engine.interpreter.frames import COUNTY_STAGE, MISSING, NA, NOT_APPLICABLE, OK, ZERO, Env, frame_key, param_value
 
 
 @dataclass(frozen=True)

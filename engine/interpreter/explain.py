@@ -15,15 +15,7 @@ from engine.interpreter import ast as A
 from engine.interpreter.check import expand_ids
 from engine.interpreter.evaluate import Results
 from engine.interpreter.exact import Exact, Unknown, Value, round_half_up
-from engine.interpreter.frames import (
-    COUNTY_STAGE,
-    DATA_MISSING,
-    FAIL,
-    ID_COLUMN,
-    NAME_COLUMN,
-    NOT_APPLICABLE,
-    PASS,
-)
+from engine.interpreter.frames import COUNTY_STAGE, DATA_MISSING, FAIL, ID_COLUMN, NAME_COLUMN, NOT_APPLICABLE, PASS
 from engine.interpreter.layer import Change, Entry
 
 
