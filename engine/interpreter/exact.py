@@ -212,22 +212,31 @@ class Exact:
                 share = self.split_share(split, school, stage or "")
                 if not isinstance(total, Fraction) or not isinstance(share, Fraction):
                     return _merge(total, share), {}
-                return total * share, {"split": name, "total": total, "share": share, "stage": stage}
+                return total * share, {"split": name, "total": total, "share": share, "stage": stage,
+                                       "parts": self.split_parts(split, school)}
         raise KeyError(name)
+
+    def split_parts(self, split: A.Split, school: int) -> dict[str, tuple[Fraction, Fraction]] | Unknown:
+        """Each 学段's (weight, students) for a school, as the split weighs them."""
+        weights = self.env.params.get(split.weight or "", {})
+        parts: dict[str, tuple[Fraction, Fraction]] = {}
+        for st, head in split.heads:
+            n = _cell(self.env.fields[(A.SCHOOL, head)], school, head)
+            if not isinstance(n, Fraction):
+                return n if isinstance(n, Unknown) else Unknown(MISSING, (head,))
+            parts[st] = (weights.get(st, Fraction(0)), n)
+        return parts
 
     def split_share(self, split: A.Split, school: int, stage: str) -> Value:
         """The 学段's share of a school's quantity: w_s·n_s / Σ w_t·n_t."""
-        weights = self.env.params.get(split.weight or "", {})
-        parts: dict[str, Fraction] = {}
-        for st, head in split.heads:
-            n = _cell(self.env.fields[(A.SCHOOL, head)], school, head)
-            if isinstance(n, Unknown):
-                return n
-            parts[st] = weights.get(st, Fraction(0)) * n  # type: ignore[operator]
-        total = sum(parts.values(), Fraction(0))
+        parts = self.split_parts(split, school)
+        if isinstance(parts, Unknown):
+            return parts
+        total = sum((w * n for w, n in parts.values()), Fraction(0))
         if total == 0:
             return Unknown(ZERO, ())
-        return parts.get(stage, Fraction(0)) / total
+        w, n = parts.get(stage, (Fraction(0), Fraction(0)))
+        return w * n / total
 
     def _call(self, e: A.Call, fkey: str, row: int) -> tuple[Value, dict[str, Any]]:
         if e.func in ("向上取整", "向下取整", "绝对值") or (e.func in ("最小", "最大") and len(e.args) > 1):

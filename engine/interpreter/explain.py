@@ -59,6 +59,11 @@ class Trace:
     combo: A.Combo | None = None
     children: list[Trace] = field(default_factory=list)
     aggregate: dict[str, Any] | None = None
+    aggregates: list[dict[str, Any]] = field(default_factory=list)
+    branches: list[tuple[A.Expr, bool]] = field(default_factory=list)  # 若 conditions of the requirement
+    threshold_values: dict[int, tuple[Value, str | None]] = field(default_factory=dict)
+    scope_values: dict[int, tuple[Value, str | None]] = field(default_factory=dict)
+    scope_decl: A.ScopeDecl | None = None
 
 
 def subject_of(results: Results, fkey: str, row: int) -> str:
@@ -105,7 +110,7 @@ def _explain_indicator(results: Results, decl: A.Indicator, trace: Trace) -> Non
     rs = results.checked.ruleset
     recorded: dict[int, tuple[Value, str | None]] = {}
     leaves: dict[str, Leaf] = {}
-    aggregate: dict[str, Any] = {}
+    aggregates: list[dict[str, Any]] = []
 
     def tracer(node: A.Expr, fkey: str, row: int, value: Value, info: dict[str, Any]) -> None:
         if fkey != trace.fkey or row != trace.row:
@@ -113,9 +118,8 @@ def _explain_indicator(results: Results, decl: A.Indicator, trace: Trace) -> Non
         recorded[id(node)] = (value, _unit_of(results, node))
         if isinstance(node, A.Ref) and node.name not in leaves:
             leaves[node.name] = _leaf(results, node.name, value, info)
-        if isinstance(node, A.Call) and "rows" in info:
-            aggregate.update(info)
-            aggregate["call"] = node
+        if isinstance(node, A.Call) and "rows" in info and all(a["call"] is not node for a in aggregates):
+            aggregates.append({**info, "call": node})
 
     exact = Exact(results.checked, results.env, tracer)
     trace.unit = decl.unit
@@ -125,8 +129,12 @@ def _explain_indicator(results: Results, decl: A.Indicator, trace: Trace) -> Non
         inside = exact.in_scope(scope.decl, trace.fkey, trace.row)
         if inside is False:
             trace.scope_note = f"不在范围「{scope.decl.title or scope.decl.name}」内"
+            trace.scope_decl = scope.decl
+            trace.scope_values = dict(recorded)
             trace.node_values = recorded
             return
+        recorded.clear()
+        leaves.clear()
     assert decl.calc is not None
     value = exact.value(decl.calc, trace.fkey, trace.row)
     if decl.keep is not None and isinstance(value, Fraction):
@@ -134,21 +142,25 @@ def _explain_indicator(results: Results, decl: A.Indicator, trace: Trace) -> Non
     trace.value = value
     req = decl.requirement
     trace.requirement_rule = req
+    calc_values = dict(recorded)
     while isinstance(req, A.ReqIf):
         cond = exact.value(req.cond, trace.fkey, trace.row)
         if isinstance(cond, Unknown):
             break
+        trace.branches.append((req.cond, bool(cond)))
         req = req.then if cond else req.otherwise
     if isinstance(req, A.ReqCompare):
         trace.requirement = req
         trace.threshold = exact.value(req.threshold, trace.fkey, trace.row)
+    trace.threshold_values = {k: v for k, v in recorded.items() if k not in calc_values}
+    recorded.update(calc_values)
     if isinstance(value, Unknown):
         trace.missing = value.fields
         trace.zero_divisor = value.status == 2
     trace.node_values = recorded
     trace.leaves = list(leaves.values())
-    if aggregate:
-        trace.aggregate = _aggregate_detail(results, aggregate, exact)
+    trace.aggregates = [_aggregate_detail(results, a, exact) for a in aggregates]
+    trace.aggregate = trace.aggregates[0] if trace.aggregates else None
 
 
 def _unit_of(results: Results, node: A.Expr) -> str | None:
@@ -196,7 +208,8 @@ def _aggregate_detail(results: Results, info: dict[str, Any], exact: Exact) -> d
             wexpr = call.weight if call.weight is not None else A.Ref("学生数", call.span)
             w = exact.value(wexpr, child, r)
         rows.append((subject_of(results, child, r), x, w))
-    out: dict[str, Any] = {"func": call.func, "rows": rows, "child": child}
+    out: dict[str, Any] = {"func": call.func, "rows": rows, "child": child, "call": call,
+                           "unit": _unit_of(results, call.args[0]) if call.args else None}
     pairs = [(x, w) for _, x, w in rows if isinstance(x, Fraction) and isinstance(w, Fraction)]
     if call.func == "差异系数" and rows and len(pairs) == len(rows):
         total = sum((w for _, w in pairs), Fraction(0))

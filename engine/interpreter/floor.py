@@ -60,7 +60,19 @@ def check_floor(rs: RuleSet, bag: DiagnosticBag) -> None:
             after = _version_after(entry, change)
             assert isinstance(after, A.ParamDecl)
             ways = directions.get(name, set())
-            loosened = _loosened_stages(_latest(before.values), _latest(after.values), ways)
+            old_values, new_values = _latest(before.values), _latest(after.values)
+            written_as_percent = any(n.text.endswith("%") for v in before.values for _, n in v.by_stage)
+            unit = "%" if written_as_percent else before.unit
+            if len(ways) != 1 and old_values != new_values and not change.relax:
+                # used inside a formula, or both as a minimum and a maximum: the direction of
+                # "stricter" cannot be read off, so any change must state its reason
+                bag.error(
+                    "E311", f"「{name}」不得放宽,{change.layer}修改了它,但无法判断是收紧还是放宽:"
+                    f"{_show(old_values, unit)} → {_show(new_values, unit)}", change.span,
+                    hint="该参数不是直接作为要求的上限或下限使用;若确有依据,请在修改处写明 放宽 理由 \"……\"",
+                    related=(Related(entry.history[0].span, f"{entry.history[0].layer} 的标准"),))
+                continue
+            loosened = _loosened_stages(old_values, new_values, ways, unit)
             if loosened and not change.relax:
                 way = "、".join(sorted(ways)) or "标准"
                 bag.error(
@@ -105,7 +117,8 @@ def _version_after(entry: Entry, change: Change) -> object:  # type: ignore[type
     return nxt.before if nxt is not None else entry.decl
 
 
-def _loosened_stages(old: dict[str | None, Fraction], new: dict[str | None, Fraction], ways: set[str]) -> str:
+def _loosened_stages(old: dict[str | None, Fraction], new: dict[str | None, Fraction], ways: set[str],
+                     unit: str | None = None) -> str:
     parts = []
     stages: list[str | None] = [s for s in dict.fromkeys([*old, *new]) if s is not None] or [None]
     for stage in stages:
@@ -115,12 +128,18 @@ def _loosened_stages(old: dict[str | None, Fraction], new: dict[str | None, Frac
         looser = (MIN in ways and after < before) or (MAX in ways and after > before)
         if looser:
             label = f"{stage} " if stage else ""
-            parts.append(f"{label}{_num(before)} → {_num(after)}")
+            parts.append(f"{label}{_num(before, unit)} → {_num(after, unit)}")
     return "、".join(parts)
 
 
-def _num(x: Fraction) -> str:
+def _num(x: Fraction, unit: str | None = None) -> str:
+    if unit == "%":
+        return f"{float(x * 100):g}%"
     return str(x.numerator) if x.denominator == 1 else format(float(x), "g")
+
+
+def _show(values: dict[str | None, Fraction], unit: str | None) -> str:
+    return "、".join(f"{s} {_num(v, unit)}" if s else _num(v, unit) for s, v in values.items())
 
 
 def _indicator_loosening(before: A.Indicator, after: A.Indicator,

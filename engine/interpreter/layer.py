@@ -226,7 +226,7 @@ def _apply_layer(rs: RuleSet, info: LayerInfo, files: list[A.RuleFile], is_base:
                     old = table[A.decl_name(stmt)]
                     bag.error("E309", f"「{A.decl_name(stmt)}」已在上级规则集中定义;要改变它请用「修改」", stmt.span,
                               hint=f"写作:修改 {A.decl_kind(stmt)} {A.decl_name(stmt)} …",
-                              related=(Related(old.span, f"{old.layer} 的定义"),))
+                              related=(Related(old.span, f"{old.layer}中的定义"),))
                     continue
                 _define(rs, info, stmt, "定义" if is_base else "新增", bag, note_touch)
 

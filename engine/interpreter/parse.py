@@ -131,7 +131,7 @@ def parse_text(text: str, path: str = "<文本>") -> A.RuleFile:
         tok = exc.token
         raise RuleError(Diagnostic(
             "E101", f"关键字「{tok}」与「{exc.neighbour}」连在一起", _tok_span(tok, path),
-            hint=f"关键字前后请加空格,例如「{tok} {exc.neighbour}…」;若这是一个名称,请另取不以关键字开头的名字")) from None
+            hint=f"这里只能是关键字「{tok}」,它和后面的文字之间要加空格,例如「{tok} {exc.neighbour}…」")) from None
     except _KeywordAsName as exc:
         tok = exc.token
         raise RuleError(Diagnostic(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
 
 from engine.interpreter import ast as A
+from engine.interpreter.exact import Value
 from engine.interpreter.explain import Leaf, Trace
 from engine.interpreter.frames import DATA_MISSING, FAIL, NOT_APPLICABLE, PASS, VERDICT_TEXT
 from engine.interpreter.layer import Change
@@ -49,6 +51,8 @@ def render_trace(t: Trace, indent: int = 0, in_combo: A.Combo | None = None, hea
     lines: list[str] = []
     verdict = VERDICT_TEXT[t.verdict]
     name = f"{t.item} {t.title}" if t.title and t.title != t.item else t.item
+    if not header and " · " in t.subject and t.fkey == "县区学段":
+        name += f"({t.subject.split(' · ')[-1]})"  # a 分学段 county row: say which 学段
     if t.kind == "indicator":
         if header:
             lines.append(f"{pad}{t.subject} · {name} —— {verdict}")
@@ -68,7 +72,7 @@ def render_trace(t: Trace, indent: int = 0, in_combo: A.Combo | None = None, hea
             lines.extend(render_trace(child, indent + 2, child.combo, header=True))
         return lines
     # a conclusion
-    detail = _combo_detail(t)
+    detail = _combo_detail(t) if t.verdict != NOT_APPLICABLE else _na_reason(t)
     head = f"{t.subject} · {name} —— {verdict}{detail}" if header else f"{MARK[t.verdict]} {name} —— {verdict}{detail}"
     lines.append(pad + head)
     if t.history:
@@ -121,7 +125,7 @@ def _indicator_body(t: Trace, pad: str, combo: A.Combo | None, detailed: bool = 
     lines: list[str] = []
     unit = t.unit
     if t.scope_note:
-        return [f"{pad}{t.scope_note},不参加本项评估"]
+        return [f"{pad}{t.scope_note}:{_scope_reason(t)},不参加本项评估"]
     if t.calc is not None:
         formula = expr_text(t.calc)
         substituted = expr_text(t.calc, _fmt_node(t))
@@ -135,8 +139,12 @@ def _indicator_body(t: Trace, pad: str, combo: A.Combo | None, detailed: bool = 
         extra = _leaf_line(leaf)
         if extra:
             lines.append(f"{pad}{extra}")
-    if t.aggregate and detailed:
-        lines.extend(_aggregate_lines(t, pad))
+    if detailed:
+        for agg in t.aggregates:
+            lines.extend(_aggregate_lines(agg, pad, len(t.aggregates) > 1))
+    for cond, holds in t.branches:
+        lines.append(f"{pad}适用条件:若 {expr_text(cond, _fmt_values(t.threshold_values, named=True))}"
+                     f"——{'成立' if holds else '不成立'}")
     if t.requirement is not None:
         threshold = fmt_value(t.threshold, unit if t.requirement.op not in (A.Cmp.EQ, A.Cmp.NE) else None, trim=True)
         ref = t.requirement.threshold
@@ -148,6 +156,9 @@ def _indicator_body(t: Trace, pad: str, combo: A.Combo | None, detailed: bool = 
                 cited = next((c.source for c in reversed(param.history) if c.source), None)
                 prov = provenance(param.history, cited or t.source)
                 param_chain = chain(param.history)
+        if not isinstance(ref, A.Ref | A.Num | A.Bool | A.Text):
+            shown = expr_text(ref, _fmt_values(t.threshold_values))
+            threshold = f"{shown} = {threshold}"
         lines.append(f"{pad}要求 {OP_TEXT[t.requirement.op]} {threshold}   [{prov}]")
         if param_chain:
             lines.append(f"{pad}     {param_chain}")
@@ -169,25 +180,63 @@ def _leaf_line(leaf: Leaf) -> str | None:
     total = d.get("total")
     if not isinstance(share, Fraction) or not isinstance(total, Fraction) or share == 1:
         return None
+    parts = d.get("parts")
+    how = ""
+    if isinstance(parts, dict):
+        stage = d.get("stage")
+        w, n = parts.get(stage, (0, 0))
+        terms = " + ".join(f"{fmt_number(Fraction(pn))}×{fmt_number(Fraction(pw), trim=True)}" for pw, pn in parts.values())
+        how = f"({fmt_number(Fraction(n))}×{fmt_number(Fraction(w), trim=True)} ÷ ({terms}))"
     return (f"  其中 {leaf.name} 按学段拆分:全校 {fmt_value(total, leaf.unit)} × {d.get('stage')}份额 "
-            f"{fmt_number(share * 100, None, 2)}% = {fmt_value(leaf.value, leaf.unit)}")
+            f"{fmt_number(share * 100, None, 2)}%{how} = {fmt_value(leaf.value, leaf.unit)}")
 
 
-def _aggregate_lines(t: Trace, pad: str) -> list[str]:
-    agg = t.aggregate or {}
+def _aggregate_lines(agg: dict[str, object], pad: str, named: bool) -> list[str]:
     rows = agg.get("rows", [])
-    lines = [f"{pad}参与计算的{agg.get('child')} {len(rows)} 个:"]
+    assert isinstance(rows, list)
+    unit = agg.get("unit")
+    call = agg.get("call")
+    what = f"{expr_text(call)}:" if named and isinstance(call, A.Call) else ""
+    lines = [f"{pad}{what}参与计算的{agg.get('child')} {len(rows)} 个:"]
     for subject, x, w in rows:
         weight = f",权重 {fmt_value(w)}" if agg.get("func") in ("差异系数", "平均") else ""
-        lines.append(f"{pad}  {subject}:{fmt_value(x)}{weight}")
+        lines.append(f"{pad}  {subject}:{fmt_result(x, unit if isinstance(unit, str) else None)}{weight}")
     if "mean" in agg:
         from engine.interpreter.exact import sqrt
 
-        sd = sqrt(agg["variance"])
-        lines.append(f"{pad}总权重 ΣP = {fmt_value(agg['total_weight'])};加权平均 X̄ = ΣPX ÷ ΣP = {fmt_number(agg['mean'], None, 4)}")
+        mean, variance, total = agg["mean"], agg["variance"], agg["total_weight"]
+        assert isinstance(mean, Fraction) and isinstance(variance, Fraction) and isinstance(total, Fraction)
+        sd = sqrt(variance)
+        lines.append(f"{pad}总权重 ΣP = {fmt_value(total)};加权平均 X̄ = ΣPX ÷ ΣP = {fmt_number(mean, None, 4)}")
         lines.append(f"{pad}加权标准差 S = √(ΣP(X−X̄)² ÷ ΣP) = {fmt_number(sd, None, 4)};"
-                     f"差异系数 = S ÷ X̄ = {fmt_number(sd / agg['mean'], None, 6) if agg['mean'] else '—'}")
+                     f"差异系数 = S ÷ X̄ = {fmt_number(sd / mean, None, 6) if mean else '—'}")
     return lines
+
+
+def _fmt_values(values: Mapping[int, tuple[Value, str | None]], named: bool = False):  # type: ignore[no-untyped-def]
+    """Put each name's value in its place (named: 办学类型(教学点), else just 教学点)."""
+    def subst(node: A.Expr) -> str | None:
+        if isinstance(node, A.Ref) and id(node) in values:
+            value, unit = values[id(node)]
+            shown = fmt_value(value, unit)
+            return f"{node.name}({shown})" if named else shown
+        return None
+    return subst
+
+
+def _scope_reason(t: Trace) -> str:
+    """Why a row is outside a 范围: the condition that excluded it, with the row's values."""
+    scope = t.scope_decl
+    if scope is None:
+        return ""
+    conds = [*scope.exclude, *scope.include]
+    parts = [expr_text(c, _fmt_values(t.scope_values, named=True)) for c in conds]
+    return ";".join(parts)
+
+
+def _na_reason(t: Trace) -> str:
+    notes = {c.scope_note for c in t.children if c.scope_note}
+    return f"({'、'.join(sorted(notes))})" if notes else ""
 
 
 def _gap(t: Trace, combo: A.Combo | None) -> str | None:
