@@ -29,7 +29,7 @@ from engine.render.summary import render_summary
 class AliasedGroup(click.Group):
     """A group whose commands also answer to their Chinese names (检查、评估、解释)."""
 
-    ALIASES = {"检查": "check", "评估": "eval", "解释": "explain", "比较": "diff"}
+    ALIASES = {"检查": "check", "评估": "eval", "解释": "explain", "比较": "diff", "测试": "test"}
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
@@ -314,6 +314,61 @@ def diff_cmd(specs: tuple[str, ...], base: str | None, schools: Path | None, cou
     _emit(renderer(a_label, b_label, changes, result), output)
     if result is not None and result.flips:
         sys.exit(1)
+
+
+# ---------------------------------------------------------------- test
+
+
+@cli.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rules-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="规则目录(默认为自带的 rules/,或所给路径所在的 rules/)")
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), default=None, help="写出 JUnit XML")
+@click.option("--coverage", is_flag=True, help="报告没有用例覆盖的要求子句")
+@click.option("--coverage-min", type=click.FloatRange(0, 100), default=None, help="覆盖率低于此百分比时失败")
+def test_cmd(paths: tuple[Path, ...], rules_dir: Path | None, junit: Path | None, coverage: bool,
+             coverage_min: float | None) -> None:
+    """测试:运行规则旁的用例(*.toml),比较结论和数值;失败时退出码为 1。"""
+    import time
+
+    from engine.cases import iter_cases, requirement_clauses, run_case
+    from engine.render.testreport import render_coverage, render_junit
+    from engine.render.testreport import render_summary as render_tests
+
+    targets = list(paths) or [rules_root()]
+    missing = [p for p in targets if not p.exists()]
+    if missing:
+        raise UsageError(Diagnostic("E501", f"路径不存在:{'、'.join(map(str, missing))}"))
+    if rules_dir is None:
+        rules_dir = _rules_dir_of(targets[0])
+    started = time.perf_counter()
+    cases = list(iter_cases(targets))
+    cache: dict[str, CompiledRules] = {}
+    outcomes = [run_case(c, rules_dir, cache) for c in cases]
+    seconds = time.perf_counter() - started
+    click.echo(render_tests(outcomes, seconds))
+    if junit is not None:
+        _write_atomic(junit, render_junit(outcomes, seconds))
+        click.echo(f"已写入 {junit}", err=True)
+    ok = all(o.passed for o in outcomes)
+    if coverage or coverage_min is not None:
+        covered = {c for o in outcomes for c in o.covered}
+        clauses = list(dict.fromkeys(c for rules in cache.values() for c in requirement_clauses(rules)))
+        text, percent = render_coverage(clauses, covered)
+        click.echo(text)
+        if coverage_min is not None and percent < coverage_min:
+            click.echo(f"覆盖率 {percent:.1f}% 低于要求的 {coverage_min:g}%", err=True)
+            ok = False
+    if not ok:
+        sys.exit(1)
+
+
+def _rules_dir_of(path: Path) -> Path | None:
+    """The rules/ folder a case path lies in (so `junheng test rules/` uses those rules)."""
+    for p in [path.resolve(), *path.resolve().parents]:
+        if (p / "national").is_dir():
+            return p
+    return None
 
 
 def _current_command() -> str | None:

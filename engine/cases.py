@@ -76,6 +76,7 @@ class Outcome:
     case: Case
     failures: list[str] = field(default_factory=list)
     explanations: list[str] = field(default_factory=list)
+    covered: set[tuple[str, str, int]] = field(default_factory=set)  # (layer that wrote it, item, clause index)
 
     @property
     def passed(self) -> bool:
@@ -171,10 +172,70 @@ def run_case(case: Case, rules_dir: Path | None = None, cache: dict[str, Compile
             outcome.failures.append(f"{e.item}:没有找到对应的结果行" + (f"(学校标识码 {e.school})" if e.school else ""))
             continue
         for r in matched:
-            outcome.failures.extend(_compare(e, r))
-            if outcome.failures:
+            problems = _compare(e, r)
+            outcome.failures.extend(problems)
+            if problems:
                 outcome.explanations.append(_explain(results, e.item, r))
+            leaf = _clause_taken(results, e.item, r)
+            if leaf is not None:
+                owner = results.checked.ruleset.items[e.item].layer
+                outcome.covered.add((owner, e.item, leaf))
     return outcome
+
+
+def requirement_clauses(rules: CompiledRules) -> list[tuple[str, str, int, str]]:
+    """Every requirement clause of a rule set: (layer that last wrote it, item, leaf index, text).
+
+    A 若…则…否则 requirement has one clause per branch; a conclusion has one. A clause a
+    province inherits unchanged belongs to the layer that wrote it, so the national cases
+    cover it for every province."""
+    from engine.interpreter import ast as A
+    from engine.interpreter.printer import requirement_text
+
+    out: list[tuple[str, str, int, str]] = []
+    for name, entry in rules.ruleset.items.items():
+        decl = entry.decl
+        if isinstance(decl, A.Indicator) and decl.requirement is not None:
+            for i, leaf in enumerate(_leaves(decl.requirement)):
+                out.append((entry.layer, name, i, requirement_text(leaf)))
+        else:
+            out.append((entry.layer, name, 0, "结论"))
+    return out
+
+
+def _leaves(req: Any) -> list[Any]:
+    from engine.interpreter import ast as A
+
+    if isinstance(req, A.ReqIf):
+        return _leaves(req.then) + _leaves(req.otherwise)
+    return [req]
+
+
+def _clause_taken(results: Any, item: str, row: dict[str, Any]) -> int | None:
+    """Which leaf clause of the item's requirement applied to this result row."""
+    from engine.interpreter import ast as A
+
+    if row["结论"] == "不适用":
+        return None
+    decl = results.checked.ruleset.items[item].decl
+    if not isinstance(decl, A.Indicator) or not isinstance(decl.requirement, A.ReqIf):
+        return 0
+    res_item = results.items[item]
+    r = next((i for i in range(len(res_item.verdict)) if _row_matches(results.env, res_item.fkey, i, row)), None)
+    if r is None:
+        return None
+    exact = results.exact()
+    req, index = decl.requirement, 0
+    while isinstance(req, A.ReqIf):
+        cond = exact.value(req.cond, res_item.fkey, r)
+        if not isinstance(cond, bool):
+            return None
+        if cond:
+            req = req.then
+        else:
+            index += len(_leaves(req.then))
+            req = req.otherwise
+    return index
 
 
 def _compare(e: Expectation, row: dict[str, Any]) -> list[str]:
