@@ -225,7 +225,8 @@ def _clause_taken(results: Any, item: str, row: dict[str, Any]) -> int | None:
     if r is None:
         return None
     exact = results.exact()
-    req, index = decl.requirement, 0
+    req: A.Requirement = decl.requirement
+    index = 0
     while isinstance(req, A.ReqIf):
         cond = exact.value(req.cond, res_item.fkey, r)
         if not isinstance(cond, bool):
