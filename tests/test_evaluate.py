@@ -417,8 +417,16 @@ def test_school_size_limit_depends_on_the_school_type(national: CompiledRules, k
 def test_conditional_requirement_with_missing_condition_is_data_missing() -> None:
     rules = compile_texts(TINY + '学校指标 规模 计算 学生数 单位 人 要求 若 办学类型 为 "九年一贯制学校" 则 不超过 2500 '
                                  "否则 不超过 2000")
-    r = run(rules, [tiny_school(学生数=1000, 办学类型=None)], [{"县区": "测试县"}])
-    assert verdict(r, "规模") == DATA_MISSING
+    r = run(rules, [tiny_school(学生数=2200, 办学类型=None)], [{"县区": "测试县"}])
+    assert verdict(r, "规模") == DATA_MISSING  # 2200 passes one branch and fails the other
+
+
+def test_conditional_requirement_settled_when_both_branches_agree() -> None:
+    rules = compile_texts(TINY + '学校指标 规模 计算 学生数 单位 人 要求 若 办学类型 为 "九年一贯制学校" 则 不超过 2500 '
+                                 "否则 不超过 2000")
+    r = run(rules, [tiny_school(1, 学生数=1000, 办学类型=None), tiny_school(2, 学生数=3000, 办学类型=None)],
+            [{"县区": "测试县"}])
+    assert verdict(r, "规模", 0) == PASS and verdict(r, "规模", 1) == FAIL
 
 
 # ---------------------------------------------------------------- dated parameters

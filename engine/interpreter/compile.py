@@ -373,6 +373,9 @@ def _compile_requirement(
             p2, t2, s2 = other(env, value)
             pick = c.v != 0
             s = np.where(c.s != OK, c.s, np.where(pick, s1, s2)).astype(np.int8)
+            # an undecidable condition does not matter when both branches agree (Kleene)
+            agree = (c.s != OK) & (s1 == OK) & (s2 == OK) & (p1 == p2)
+            s[agree] = OK
             return np.where(pick, p1, p2), np.where(pick, t1, t2), s
 
         return run_if

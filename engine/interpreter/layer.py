@@ -85,7 +85,12 @@ class RuleSet:
 
     @property
     def docno(self) -> str | None:
-        return next((info.docno for info in reversed(self.layers) if info.docno), None)
+        """The 文号 of the rule set's own (top) layer; an inheriting set without one has none."""
+        return self.layers[-1].docno if self.layers else None
+
+    @property
+    def base_docno(self) -> str | None:
+        return self.layers[0].docno if self.layers else None
 
     def table_for(self, decl: A.Decl) -> dict[str, Entry]:  # type: ignore[type-arg]
         if isinstance(decl, A.FieldDecl):
@@ -263,7 +268,7 @@ def _may_share(a: object, b: object) -> bool:
 _CLAUSE_FIELDS = {
     "values": "values", "unit": "unit", "source": "source", "note": "note", "strict": "strict",
     "calc": "calc", "req": "requirement", "scope": "scope", "keep": "keep", "relax": "relax_reason",
-    "combo": "combo",
+    "combo": "combo", "title": "title",
 }
 
 
@@ -303,7 +308,7 @@ def _modify(rs: RuleSet, info: LayerInfo, stmt: A.Modify, bag: DiagnosticBag, no
     table[stmt.name] = Entry(new_decl, (*entry.history, change))
 
 
-_TAG_WORDS = {"values": "值", "calc": "计算", "req": "要求", "combo": "要求", "scope": "范围", "keep": "保留",
+_TAG_WORDS = {"title": "名称", "values": "值", "calc": "计算", "req": "要求", "combo": "要求", "scope": "范围", "keep": "保留",
               "unit": "单位", "relax": "放宽理由"}
 
 

@@ -217,6 +217,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, path: str, text: str) -> Diagnostic
         if ch in "\"“”":
             return Diagnostic("E103", "字符串缺少结尾的引号", span, hint="在同一行内用 \" 结束这段文字")
         shown = ch if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"
+        if ch in ";；":
+            return Diagnostic("E102", f"无法识别的字符「{shown}」", span,
+                              hint="各学段的值之间用「,」或「、」分隔,例如:小学 1, 初中 1")
         expected = _describe_expected(set(exc.allowed or ()))
         return Diagnostic("E102", f"无法识别的字符「{shown}」", span,
                           hint=f"此处可以是:{expected}" if expected else "删除这个字符")
@@ -364,6 +367,9 @@ class _ToAst(Transformer[Token, A.RuleFile]):
 
     def source(self, meta: Any, ch: list[Any]) -> _Tagged:
         return _tag("source", self._str(_toks(ch)[0]))
+
+    def title(self, meta: Any, ch: list[Any]) -> _Tagged:
+        return _tag("title", self._str(_toks(ch)[0]))
 
     def note(self, meta: Any, ch: list[Any]) -> _Tagged:
         return _tag("note", self._str(_toks(ch)[0]))

@@ -28,7 +28,8 @@ def fmt_number(x: Fraction | float, unit: str | None = None, places: int | None 
         return text
     if places is None:
         if x.denominator == 1:
-            return f"{x.numerator:,}"
+            # no separators for bare integers without a unit: years (2016), codes
+            return f"{x.numerator:,}" if unit is not None or abs(x.numerator) >= 10000 else str(x.numerator)
         places = 2 if abs(x) >= 1 else 3
         text = f"{_decimal(x, places):,}"
         while places > 2 and text.endswith("0"):

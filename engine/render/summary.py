@@ -46,7 +46,8 @@ def render_summary(results: Results, as_of: str, warnings: list[str] | None = No
     top = top_conclusion(results)
     lines: list[str] = []
     docno = f" · {rs.docno}" if rs.docno else ""
-    lines.append(f"规则集:{rs.name}({rs.title or ''}{docno})  评估日期:{as_of}")
+    chain = "".join(f",继承 {info.name}({info.docno or '未注明文号'})" for info in rs.layers[:-1])
+    lines.append(f"规则集:{rs.name}({rs.title or ''}{docno}{chain})  评估日期:{as_of}")
     for c in range(len(counties)):
         lines.append("")
         lines.append(f"━━ {counties[c]} ━━")
