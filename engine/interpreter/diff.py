@@ -146,9 +146,14 @@ def _strip(decl: Any) -> Any:
     return decl
 
 
+_FIELD_WORDS = {"title": "名称", "source": "依据", "note": "说明", "unit": "单位", "type": "类型", "required": "必需",
+                "include": "包含条件", "exclude": "排除条件", "target": "对象", "by_stage": "各学段取值",
+                "entity": "所属表", "condition": "条件", "items": "项目", "weight": "权重", "heads": "人数"}
+
+
 def _decl_change(a: Any, b: Any) -> str:
     names = [f.name for f in dataclasses.fields(a) if f.name != "span" and _strip(getattr(a, f.name)) != _strip(getattr(b, f.name))]
-    return "修改了 " + "、".join(names)
+    return "修改了" + "、".join(_FIELD_WORDS.get(n, n) for n in names)
 
 
 def combo_text(combo: A.Combo | None) -> str:
