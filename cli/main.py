@@ -29,7 +29,7 @@ from engine.render.summary import render_summary
 class AliasedGroup(click.Group):
     """A group whose commands also answer to their Chinese names (检查、评估、解释)."""
 
-    ALIASES = {"检查": "check", "评估": "eval", "解释": "explain", "比较": "diff", "测试": "test"}
+    ALIASES = {"检查": "check", "评估": "eval", "解释": "explain", "比较": "diff", "测试": "test", "格式化": "fmt"}
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
@@ -369,6 +369,50 @@ def _rules_dir_of(path: Path) -> Path | None:
         if (p / "national").is_dir():
             return p
     return None
+
+
+# ---------------------------------------------------------------- fmt
+
+
+@cli.command("fmt")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--check", "check_only", is_flag=True, help="只检查不改写;有未格式化的文件时打印差异并以 1 退出")
+def fmt_cmd(paths: tuple[Path, ...], check_only: bool) -> None:
+    """格式化:把规则文件整理成统一的版式(保留注释,不改变含义)。"""
+    import difflib
+
+    from engine.packs import rule_files
+    from engine.render.rulefmt import format_text
+
+    targets = list(paths) or [Path("rules")]
+    missing = [p for p in targets if not p.exists()]
+    if missing:
+        raise UsageError(Diagnostic("E501", f"路径不存在:{'、'.join(map(str, missing))}"))
+    changed: list[Path] = []
+    errors: list[Diagnostic] = []
+    for path in rule_files(targets):
+        text = path.read_text(encoding="utf-8-sig")
+        try:
+            formatted = format_text(text, str(path))
+        except JunhengError as exc:
+            errors.extend(exc.diagnostics)
+            continue
+        if formatted == text:
+            continue
+        changed.append(path)
+        if check_only:
+            diff = difflib.unified_diff(text.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                                        f"{path}(原文)", f"{path}(格式化后)")
+            click.echo("".join(diff), nl=False)
+        else:
+            _write_atomic(path, formatted.encode("utf-8"))
+    if errors:
+        click.echo(render_diagnostics(errors), err=True)
+    verb = "需要格式化" if check_only else "已格式化"
+    click.echo(f"{verb}的文件 {len(changed)} 个" + (":" + "、".join(map(str, changed)) if changed else ""),
+               err=True)
+    if errors or (check_only and changed):
+        sys.exit(1)
 
 
 def _current_command() -> str | None:

@@ -35,8 +35,9 @@ def _p(e: A.Expr, subst: Subst | None, parent: int) -> str:
         return "-" + _p(e.operand, subst, 7)
     if isinstance(e, A.BinOp):
         prec = _PREC[e.op]
-        right_prec = prec + 1 if e.op in "-÷" else prec
-        text = f"{_p(e.left, subst, prec)} {e.op} {_p(e.right, subst, right_prec)}"
+        # the right operand of an equal-precedence operator keeps its parentheses, so the text
+        # parses back to the same tree: a + (b + c) stays as written
+        text = f"{_p(e.left, subst, prec)} {e.op} {_p(e.right, subst, prec + 1)}"
         return f"({text})" if prec < parent else text
     if isinstance(e, A.Compare):
         prec = _PREC["cmp"]
