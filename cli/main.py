@@ -34,6 +34,16 @@ class AliasedGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
 
+    def invoke(self, ctx: click.Context) -> Any:
+        # Our own errors become Chinese diagnostics here, for every caller of the group
+        # (the console script and click's test runner alike).
+        try:
+            return super().invoke(ctx)
+        except JunhengError as exc:
+            click.echo(render_diagnostics(exc.diagnostics), err=True)
+            name = ctx.invoked_subcommand or (ctx.protected_args[0] if ctx.protected_args else "")
+            sys.exit(2 if self.ALIASES.get(name, name) == "diff" else 1)
+
 
 @click.group(cls=AliasedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="junheng", message="junheng %(version)s")
@@ -415,11 +425,6 @@ def fmt_cmd(paths: tuple[Path, ...], check_only: bool) -> None:
         sys.exit(1)
 
 
-def _current_command() -> str | None:
-    args = [a for a in sys.argv[1:] if not a.startswith("-")]
-    return AliasedGroup.ALIASES.get(args[0], args[0]) if args else None
-
-
 def main() -> None:
     """Entry point: our own errors become Chinese diagnostics; nothing else shows a traceback."""
     try:
@@ -432,7 +437,7 @@ def main() -> None:
         sys.exit(2)
     except JunhengError as exc:
         click.echo(render_diagnostics(exc.diagnostics), err=True)
-        sys.exit(2 if _current_command() == "diff" else 1)
+        sys.exit(1)
     except SystemExit:
         raise
     except Exception as exc:  # a bug in junheng: say so plainly, keep the traceback for developers
