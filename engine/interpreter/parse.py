@@ -96,6 +96,9 @@ def _parser() -> Lark:
         propagate_positions=True,
         maybe_placeholders=True,
         lexer_callbacks=_callbacks(),
+        # Lark stores the built LALR tables in the temp folder, keyed by the grammar's hash:
+        # the second process to load rules skips building them
+        cache=True,
     )
 
 
