@@ -43,14 +43,26 @@ def rows_to_xlsx(rows: Iterable[dict[str, Any]]) -> bytes:
     for name, ws in sheets.items():
         for i, width in enumerate(widths[name]):
             ws.column_dimensions[chr(ord("A") + i)].width = width + 2
+    return stable_xlsx(wb)
+
+
+def stable_xlsx(wb: Workbook) -> bytes:
+    """A workbook's bytes, identical on every run: fixed document dates and zip entry times."""
     import datetime as _dt
+    import zipfile
 
     fixed = _dt.datetime(2017, 4, 26)
     wb.properties.created = fixed
     wb.properties.modified = fixed
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    raw = io.BytesIO()
+    wb.save(raw)
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=(2017, 4, 26, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(entry, src.read(info.filename))
+    return out.getvalue()
 
 
 def _cell(v: Any) -> Any:
