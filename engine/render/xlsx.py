@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -61,7 +62,12 @@ def stable_xlsx(wb: Workbook) -> bytes:
         for info in src.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=(2017, 4, 26, 0, 0, 0))
             entry.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(entry, src.read(info.filename))
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                # openpyxl stamps the save time into dcterms:modified; pin it like the rest
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>2017-04-26T00:00:00Z\g<2>", data)
+            dst.writestr(entry, data)
     return out.getvalue()
 
 
