@@ -29,7 +29,7 @@ from engine.render.summary import render_summary
 class AliasedGroup(click.Group):
     """A group whose commands also answer to their Chinese names (检查、评估、解释)."""
 
-    ALIASES = {"检查": "check", "评估": "eval", "解释": "explain", "比较": "diff", "测试": "test", "格式化": "fmt"}
+    ALIASES = {"检查": "check", "评估": "eval", "解释": "explain", "比较": "diff", "测试": "test", "格式化": "fmt", "语言服务": "lsp"}
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
@@ -423,6 +423,14 @@ def fmt_cmd(paths: tuple[Path, ...], check_only: bool) -> None:
                err=True)
     if errors or (check_only and changed):
         sys.exit(1)
+
+
+@cli.command("lsp")
+def lsp_cmd() -> None:
+    """语言服务器(LSP,经标准输入/输出通信),供 VS Code、Neovim 等编辑器使用。"""
+    from engine.editor.lsp import serve_stdio
+
+    serve_stdio()
 
 
 def main() -> None:
