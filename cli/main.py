@@ -29,7 +29,8 @@ from engine.render.summary import render_summary
 class AliasedGroup(click.Group):
     """A group whose commands also answer to their Chinese names (检查、评估、解释)."""
 
-    ALIASES = {"检查": "check", "评估": "eval", "解释": "explain", "比较": "diff", "测试": "test", "格式化": "fmt", "语言服务": "lsp"}
+    ALIASES = {"检查": "check", "评估": "eval", "解释": "explain", "比较": "diff", "测试": "test", "格式化": "fmt", "语言服务": "lsp", "服务": "serve", "监测": "monitor",
+               "整改": "remedy", "报告": "report", "样例": "sample"}
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
@@ -194,6 +195,11 @@ def explain_cmd(schools: Path | None, counties: Path | None, rules_name: str, ru
         raise UsageError(Diagnostic("E504", f"没有编号为「{indicator}」的指标或结论",
                                     hint=f"是否想写:{'、'.join(close)}" if close else None))
     env = results.env
+    from engine.render.remedies import render_remedies
+
+    def with_remedies(trace: Any) -> list[str]:
+        return render_remedies(trace, results)
+
     if county is not None:
         names = list(env.fields[(A.COUNTY, "县区")].v)
         if county not in names:
@@ -210,7 +216,8 @@ def explain_cmd(schools: Path | None, counties: Path | None, rules_name: str, ru
         rows = [c] if item.fkey == A.COUNTY else [
             r for r in range(env.frames[COUNTY_STAGE].n) if env.frames[COUNTY_STAGE].up[A.COUNTY][r] == c
             and (stage is None or env.frames[COUNTY_STAGE].stage[r] == stage)]  # type: ignore[index]
-        click.echo("\n\n".join("\n".join(render_trace(explain_row(results, name, item.fkey, r, depth=1)))
+        click.echo("\n\n".join("\n".join(render_trace(explain_row(results, name, item.fkey, r, depth=1),
+                                                     remedies=with_remedies))
                                 for r in rows))
         return
     assert school is not None
@@ -229,7 +236,7 @@ def explain_cmd(schools: Path | None, counties: Path | None, rules_name: str, ru
                                         hint=f"用 junheng explain --county <县区> --indicator {name}"))
         rows = units if item.fkey == A.UNIT else [row]
         for r in rows:
-            blocks.append("\n".join(render_trace(explain_row(results, name, item.fkey, r))))
+            blocks.append("\n".join(render_trace(explain_row(results, name, item.fkey, r), remedies=with_remedies)))
     click.echo("\n\n".join(blocks))
 
 
@@ -431,6 +438,20 @@ def lsp_cmd() -> None:
     from engine.editor.lsp import serve_stdio
 
     serve_stdio()
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (kept apart so the core CLI stays small)."""
+    from cli.monitor_cmd import monitor_cmd
+    from cli.remedy_cmds import remedy_cmd, report_cmd
+    from cli.sample_cmd import sample_cmd
+    from cli.serve_cmd import serve_cmd
+
+    for command in (serve_cmd, monitor_cmd, remedy_cmd, report_cmd, sample_cmd):
+        cli.add_command(command)
+
+
+_register_optional_commands()
 
 
 def main() -> None:

@@ -61,6 +61,10 @@ SCHOOL_COLUMNS = [
     "音乐专用教室最小面积", "美术专用教室最小面积",
     "公用经费预算", "教师培训经费", "有章程",
 ]
+BASE_SCHOOL_COLUMNS = list(SCHOOL_COLUMNS)
+# Beyond DESIGN.md §6: the 2012 基本均衡 rule set (rules/基本均衡/) reads these when present.
+BASIC_SCHOOL_COLUMNS = ["计算机台数", "图书册数", "小学中级及以上职称教师数", "初中中级及以上职称教师数"]
+SCHOOL_COLUMNS += BASIC_SCHOOL_COLUMNS
 
 COUNTY_COLUMNS = [
     "县区", "省份",
@@ -77,6 +81,8 @@ COUNTY_COLUMNS = [
     # Beyond the canonical columns: the national rules read them when present. 小规模学校
     # 公用经费按100人核定 is left out on purpose, so the main job shows a 数据缺失 item.
     "学校管理信息化", "以考试方式招生", "违规择校", "重点校重点班",
+    # 2012 基本均衡: the 门槛 (省定办学基本标准, 是/否), 县级政府推进工作得分 (分), 公众满意度 (%)
+    "达到办学基本标准", "县级政府推进工作得分", "公众满意度",
 ]
 
 # --------------------------------------------------------------------------------------
@@ -117,7 +123,7 @@ def school(sid, name, kind, area, boarding, year, *, 小=NONE, 初=NONE, 高中=
         "音乐专用教室最小面积": 音美[2], "美术专用教室最小面积": 音美[3],
         "公用经费预算": 经费[0], "教师培训经费": 经费[1], "有章程": "是",
     }
-    assert list(row) == SCHOOL_COLUMNS
+    assert list(row) == BASE_SCHOOL_COLUMNS
     SCHOOLS.append(row)
 
 
@@ -225,6 +231,31 @@ school("2136040003", "示例县北山镇高岭教学点", "教学点", "乡村",
 
 ID = {s["学校名称"]: s["学校标识码"] for s in SCHOOLS}
 
+# ---- 基本均衡 (2012) columns, whole school for 计算机/图书 (split 1:1.1:1.32 like the other
+#      facilities), by stage for 中级及以上职称: (计算机台数, 图书册数, 小学中级, 初中中级) ----------
+BASIC = {
+    "示例县实验小学": (260, 56000, 62, 0), "示例县城关第一小学": (210, 46000, 50, 0),
+    "示例县城关第二小学": (250, 56000, 60, 0), "示例县城关第三小学": (170, 37000, 40, 0),
+    "示例县城关第八小学": (130, 28000, 34, 0), "示例县东关镇中心小学": (140, 29000, 33, 0),
+    "示例县西河镇中心小学": (120, 25000, 30, 0), "示例县南岭镇中心小学": (100, 22000, 24, 0),
+    "示例县北山镇中心小学": (105, 21500, 27, 0), "示例县柳林镇中心小学": (90, 19000, 22, 0),
+    "示例县东关镇王家庄小学": (45, 9800, 14, 0), "示例县西河镇张湾小学": (38, 8200, 12, 0),
+    "示例县南岭镇石桥小学": (60, 12500, 16, 0), "示例县北山镇杨树沟小学": (30, 6000, 8, 0),
+    "示例县柳林镇河口小学": (25, 4800, 7, 0),
+    "示例县实验中学": (300, 66000, 0, 78), "示例县第二中学": (250, 55000, 0, 62),
+    "示例县第三中学": (190, 42000, 0, 46), "示例县东关镇中学": (170, 37000, 0, 40),
+    "示例县西河镇中学": (150, 33000, 0, 36), "示例县南岭镇中学": (130, 29000, 0, 30),
+    "示例县北山镇初级中学": (110, 24000, 0, 25), "示例县柳林镇中学": (115, 26000, 0, 27),
+    "示例县城南学校": (200, 38000, 19, 18), "示例县石门九年一贯制学校": (150, 30000, 17, 14),
+    "示例县第一中学": (420, 95000, 0, 44), "示例县育才学校": (400, 90000, 29, 32),
+    "示例县李家庄教学点": (4, 700, 1, 0), "示例县西河镇马家沟教学点": (8, 1500, 2, 0),
+    "示例县北山镇高岭教学点": (12, 2300, 3, 0),
+}
+assert set(BASIC) == set(ID)
+for _s in SCHOOLS:
+    _s.update(zip(BASIC_SCHOOL_COLUMNS, BASIC[_s["学校名称"]], strict=True))
+    assert list(_s) == SCHOOL_COLUMNS
+
 # --------------------------------------------------------------------------------------
 # 县区表
 # --------------------------------------------------------------------------------------
@@ -243,6 +274,7 @@ COUNTY_ROW = {
     "信息化教学": "是", "德育良好": "是", "课程开齐开足": "是", "无过重课业负担": "是",
     "质量监测达到III级": "是",
     "学校管理信息化": "是", "以考试方式招生": "否", "违规择校": "否", "重点校重点班": "否",
+    "达到办学基本标准": "是", "县级政府推进工作得分": 93, "公众满意度": "90.6",
 }
 assert list(COUNTY_ROW) == COUNTY_COLUMNS
 
@@ -322,9 +354,9 @@ def in_scope(s: dict, stage: str) -> bool:
     return True
 
 
-def build_units(weighted: bool = True, include_all: bool = False) -> list[dict]:
+def build_units(weighted: bool = True, include_all: bool = False, schools=None) -> list[dict]:
     units = []
-    for s in SCHOOLS:
+    for s in SCHOOLS if schools is None else schools:
         for stage in STAGES_OF[s["办学类型"]]:
             u = {"school": s, "学校标识码": s["学校标识码"], "学校名称": s["学校名称"],
                  "学段": stage, "P": q(s[f"{stage}生数"]), "share": share(s, stage, weighted)}
@@ -432,8 +464,8 @@ def school_items(s: dict) -> dict[str, dict]:
 # --------------------------------------------------------------------------------------
 # County items
 # --------------------------------------------------------------------------------------
-def county_items(units, cvs, sitems) -> dict[str, dict]:
-    c = COUNTY_ROW
+def county_items(units, cvs, sitems, c=COUNTY_ROW, schools=None) -> dict[str, dict]:
+    schools = SCHOOLS if schools is None else schools
     out: dict[str, dict] = {}
 
     def put(area, name, value, req, ok, unit="", note=None):
@@ -443,7 +475,7 @@ def county_items(units, cvs, sitems) -> dict[str, dict]:
             out[name]["说明"] = note
 
     def all_schools(item):
-        bad = [s["学校标识码"] for s in SCHOOLS if sitems[s["学校标识码"]].get(item, {}).get("结论") == "未达标"]
+        bad = [s["学校标识码"] for s in schools if sitems[s["学校标识码"]].get(item, {}).get("结论") == "未达标"]
         return bad
 
     # 资源配置
@@ -466,9 +498,9 @@ def county_items(units, cvs, sitems) -> dict[str, dict]:
     put(G, "建设标准统一", c["建设标准统一"], "是", yes("建设标准统一"))
     for item in ("音乐美术专用教室", "学校规模", "班额"):
         bad = all_schools(item)
-        put(G, item, f"{len(SCHOOLS) - len(bad)}/{len(SCHOOLS)}", "所有学校达标", not bad, "所",
+        put(G, item, f"{len(schools) - len(bad)}/{len(schools)}", "所有学校达标", not bad, "所",
             f"未达标学校: {', '.join(bad)}" if bad else None)
-    small = [s for s in SCHOOLS if "小规模学校公用经费" in sitems[s["学校标识码"]]]
+    small = [s for s in schools if "小规模学校公用经费" in sitems[s["学校标识码"]]]
     bad = all_schools("小规模学校公用经费")
     put(G, "小规模学校公用经费", f"{len(small) - len(bad)}/{len(small)}",
         "不足 100 人的学校按 100 人核定公用经费", not bad, "所",
@@ -483,8 +515,8 @@ def county_items(units, cvs, sitems) -> dict[str, dict]:
     put(G, "交流轮岗教师比例", d6(r), "≥ 10", r >= 10, "%")
     r = F(c["交流骨干教师数"], c["交流轮岗教师数"]) * 100
     put(G, "交流骨干教师比例", d6(r), "≥ 20", r >= 20, "%")
-    held = sum(s["持证专任教师数"] for s in SCHOOLS)
-    total = sum(s["小学专任教师数"] + s["初中专任教师数"] for s in SCHOOLS)
+    held = sum(s["持证专任教师数"] for s in schools)
+    total = sum(s["小学专任教师数"] + s["初中专任教师数"] for s in schools)
     bad = all_schools("持证上岗")
     put(G, "持证上岗率", d6(F(held, total) * 100), "= 100", held >= total, "%",
         f"{held}/{total};未达标学校: {', '.join(bad)}" if bad else None)
@@ -503,9 +535,9 @@ def county_items(units, cvs, sitems) -> dict[str, dict]:
     put(Q, "残疾儿童少年入学率", d6(r), "≥ 95", r >= 95, "%",
         f"入学 ÷ 适龄;若分母扣除缓学则为 {d6(r2)},结论相同")
     bad = all_schools("学校章程")
-    put(Q, "学校章程", f"{len(SCHOOLS) - len(bad)}/{len(SCHOOLS)}", "所有学校有章程", not bad, "所")
+    put(Q, "学校章程", f"{len(schools) - len(bad)}/{len(schools)}", "所有学校有章程", not bad, "所")
     bad = all_schools("教师培训经费占比")
-    put(Q, "教师培训经费占比", f"{len(SCHOOLS) - len(bad)}/{len(SCHOOLS)}",
+    put(Q, "教师培训经费占比", f"{len(schools) - len(bad)}/{len(schools)}",
         "所有学校 ≥ 5% 公用经费预算", not bad, "所",
         f"未达标学校: {', '.join(bad)}" if bad else None)
     for col in ("信息化教学", "德育良好", "课程开齐开足", "无过重课业负担", "质量监测达到III级"):
@@ -636,6 +668,212 @@ def check_planted(units, cvs, sitems, citems):
     for s in SCHOOLS:
         tot = s["小学生数"] + s["初中生数"] + s["高中生数"]
         assert tot <= SIZE_LIMIT[s["办学类型"]], s["学校名称"]
+
+
+# --------------------------------------------------------------------------------------
+# 基本均衡 (教督〔2012〕3号): 8 indicators per 学段, CV of each, 综合 = mean of the 8 unrounded
+# CVs (小学 ≤ 0.65, 初中 ≤ 0.55). All 教学点 are left out (《差异系数测算说明》); the five
+# facility quantities are split like the 2017 ones; teachers come by stage.
+# --------------------------------------------------------------------------------------
+BASIC_IND = {   # name: (numerator column or 学段 column suffix, whole-school facility?, factor)
+    "生均教学及辅助用房面积": ("教学及辅助用房面积", True, 1),
+    "生均体育运动场馆面积": ("体育运动场馆面积", True, 1),
+    "生均教学仪器设备值": ("教学仪器设备值", True, 10000),
+    "每百名学生拥有计算机台数": ("计算机台数", True, 100),
+    "生均图书册数": ("图书册数", True, 1),
+    "师生比": ("专任教师数", False, 1),
+    "生均高于规定学历教师数": ("高于规定学历教师数", False, 1),
+    "生均中级及以上职称教师数": ("中级及以上职称教师数", False, 1),
+}
+BASIC_LIMIT = {"小学": F("0.65"), "初中": F("0.55")}
+
+
+def basic_cvs(schools) -> dict[str, dict]:
+    """Per 学段: the 8 CVs (exact Decimal, 30 digits), their unrounded mean and the verdict."""
+    out = {}
+    for st in ("小学", "初中"):
+        units = [(s, q(s[f"{st}生数"]), share(s, st)) for s in schools
+                 if st in STAGES_OF[s["办学类型"]] and s["办学类型"] != "教学点"]
+        cvs = {}
+        for name, (col, facility, k) in BASIC_IND.items():
+            xs = [(P, (q(s[col]) * sh if facility else q(s[f"{st}{col}"])) * k / P) for s, P, sh in units]
+            total = sum(P for P, _ in xs)
+            mean = sum(P * x for P, x in xs) / total
+            var = sum(P * (x - mean) ** 2 for P, x in xs) / total
+            with localcontext() as ctx:
+                ctx.prec = 30
+                cvs[name] = (Decimal(var.numerator) / Decimal(var.denominator)).sqrt() / (
+                    Decimal(mean.numerator) / Decimal(mean.denominator))
+        with localcontext() as ctx:
+            ctx.prec = 30
+            mean8 = sum(cvs.values()) / 8
+        lim = Decimal(str(float(BASIC_LIMIT[st])))
+        assert abs(mean8 - lim) > Decimal("1e-20")      # never decided by the 30-digit rounding
+        out[st] = {"cvs": cvs, "综合": mean8, "n": len(units), "结论": "达标" if mean8 <= lim else "未达标"}
+    return out
+
+
+def basic_county(c: dict, basic: dict) -> dict[str, str]:
+    return {"门槛": "达标" if c["达到办学基本标准"] == "是" else "未达标",
+            "校际均衡": "达标" if all(basic[st]["结论"] == "达标" for st in basic) else "未达标",
+            "推进工作": "达标" if q(c["县级政府推进工作得分"]) >= 85 else "未达标",
+            "满意度": "达标" if q(c["公众满意度"]) >= 85 else "未达标"}
+
+
+def basic_md(basic: dict, verdicts: dict[str, str]) -> list[str]:
+    L = ["## 基本均衡(教督〔2012〕3号,规则集 基本均衡)", "",
+         "8 项指标逐学段计算(教师类为每名学生,不乘 100;计算机台数为每百名学生),不含全部教学点;5 项设施量按 1 : 1.1 : 1.32 拆分。"
+         "差异系数按学生数加权,综合差异系数 = 8 项差异系数(不取舍)的平均值,小学 ≤ 0.65、初中 ≤ 0.55。", "",
+         "| 指标 | 小学差异系数 | 初中差异系数 |", "|---|---:|---:|"]
+    for name in BASIC_IND:
+        L.append(f"| {name} | {d6(basic['小学']['cvs'][name])} | {d6(basic['初中']['cvs'][name])} |")
+    L.append(f"| **综合差异系数** | **{d6(basic['小学']['综合'])}**({basic['小学']['结论']}) "
+             f"| **{d6(basic['初中']['综合'])}**({basic['初中']['结论']}) |")
+    L += ["", "县级项目:" + ",".join(f"{k} {v}" for k, v in verdicts.items())
+          + f";基本均衡 {'达标' if all(v == '达标' for v in verdicts.values()) else '未达标'}。", ""]
+    return L
+
+
+def basic_json(basic: dict, verdicts: dict[str, str]) -> dict:
+    return {"差异系数": {st: {k: d6(v) for k, v in basic[st]["cvs"].items()} for st in basic},
+            "综合差异系数": {st: d6(basic[st]["综合"]) for st in basic},
+            "综合差异系数结论": {st: basic[st]["结论"] for st in basic},
+            "县": verdicts, "结论": "达标" if all(v == "达标" for v in verdicts.values()) else "未达标"}
+
+
+# --------------------------------------------------------------------------------------
+# The second year (2024). The top-level files are 2023 (学年初统计); examples/示例县/2024/
+# holds the next year with a plausible story — town schools grow, village schools shrink,
+# village 初中 get a sports hall, computers and books — and the slips `junheng monitor`
+# must report (see MONITOR_ROLES).
+# --------------------------------------------------------------------------------------
+YEAR, NEXT_YEAR = "2023", "2024"
+CHANGES_2024: dict[str, dict] = {
+    "示例县实验小学": {"小学生数": 1890, "小学专任教师数": 110, "小学高于规定学历教师数": 108,
+                  "小学中级及以上职称教师数": 63, "持证专任教师数": 110, "图书册数": 58000},
+    "示例县城关第一小学": {"小学生数": 1620},
+    "示例县城关第二小学": {"小学生数": 1990},
+    "示例县城关第三小学": {"小学生数": 1290, "小学班数": 29},
+    "示例县城关第八小学": {"小学生数": 1060, "小学最大班额": 45},
+    "示例县东关镇中心小学": {"小学生数": 960},
+    "示例县南岭镇中心小学": {"小学生数": 780},
+    "示例县东关镇王家庄小学": {"小学生数": 306},
+    "示例县西河镇张湾小学": {"小学生数": 248},
+    "示例县南岭镇石桥小学": {"小学生数": 394},
+    "示例县北山镇杨树沟小学": {"小学生数": 170},
+    "示例县柳林镇河口小学": {"小学生数": 132},
+    "示例县实验中学": {"初中生数": 1580, "初中班数": 33},
+    "示例县第二中学": {"初中生数": 1340, "初中最大班额": 50, "初中大班额班数": 0},
+    "示例县西河镇中学": {"初中生数": 726, "持证专任教师数": 66},
+    "示例县南岭镇中学": {"初中生数": 588, "初中班数": 14, "体育运动场馆面积": 20500, "计算机台数": 160,
+                   "图书册数": 31000},
+    "示例县北山镇初级中学": {"初中生数": 478, "初中班数": 11, "计算机台数": 125, "图书册数": 25500},
+    "示例县石门九年一贯制学校": {"小学生数": 438, "初中生数": 292},
+}
+COUNTY_CHANGES_2024 = {
+    "交流轮岗教师数": 130, "符合交流条件教师数": 1210, "交流骨干教师数": 30,
+    "随迁子女数": 2100, "公办就读随迁子女数": 1760, "社会认可度": "88.9",
+    "县级政府推进工作得分": "87.5", "公众满意度": "84.2",
+}
+MONITOR_ROLES = [   # (规则集, 项目, 测试点)
+    ("基本均衡", "满意度", "公众满意度 90.6% → 84.2% < 85%:达标 → 未达标(失去的达标),基本均衡总体结论随之失去"),
+    ("基本均衡", "推进工作", "县级政府推进工作得分 93 → 87.5:仍达标,但距 85 分不足 5%(89.25 分)→ 预警"),
+    ("基本均衡", "综合差异系数(初中)", "乡村初中学生减少且新建场馆、添置计算机和图书,初中综合差异系数上升超过 0.03 → 预警"),
+    ("国家", "资源配置达标(示例县城关第八小学 · 小学部)",
+     "学生 1,000 → 1,060:R4 = 4,280 ÷ 1,060 = 4.04、R7 = 24 ÷ 1,060 × 100 = 2.26 两项未达标 → 达标 → 未达标"),
+    ("国家", "G11交流比例", "130 ÷ 1,210 = 10.7% ≥ 10%:未达标 → 达标(恢复)"),
+    ("国家", "G5(示例县第二中学)", "大班额整改,初中最大班额 52 → 50:未达标 → 达标(恢复)"),
+]
+
+
+def next_year_rows() -> tuple[list[dict], dict]:
+    schools = []
+    for s in SCHOOLS:
+        row = dict(s)
+        change = CHANGES_2024.get(s["学校名称"], {})
+        assert set(change) <= set(SCHOOL_COLUMNS), change
+        row.update(change)
+        schools.append(row)
+    county = {**COUNTY_ROW, **COUNTY_CHANGES_2024}
+    return schools, county
+
+
+def check_next_year(schools, county, basic_prev, basic_next) -> None:
+    """The planted monitoring cases hold, and nothing else slips."""
+    # 基本均衡: 满意度 lost, 推进工作 inside the 5 % margin, 初中 综合 up by more than 0.03
+    assert q(COUNTY_ROW["公众满意度"]) >= 85 > q(county["公众满意度"])
+    assert 85 <= q(county["县级政府推进工作得分"]) < 85 * F(105, 100) <= q(COUNTY_ROW["县级政府推进工作得分"])
+    rise = basic_next["初中"]["综合"] - basic_prev["初中"]["综合"]
+    assert rise > Decimal("0.03") and basic_next["初中"]["结论"] == "达标", rise
+    assert abs(basic_next["小学"]["综合"] - basic_prev["小学"]["综合"]) < Decimal("0.03")
+    for st in basic_next:        # far from the limits: no margin warning on 综合
+        assert basic_next[st]["综合"] < Decimal(str(float(BASIC_LIMIT[st]))) - Decimal("0.05")
+    # 国家: exactly one 学部 loses 资源配置, the planted ones stay as they were
+    prev = {(u["学校名称"], u["学段"]): u["verdict"] for u in build_units()}
+    now = {(u["学校名称"], u["学段"]): u for u in build_units(schools=schools)}
+    lost = {k for k, v in prev.items() if v == "达标" and now[k]["verdict"] != "达标"}
+    assert lost == {("示例县城关第八小学", "小学")}, lost
+    assert now[("示例县城关第八小学", "小学")]["miss"] == ["R4", "R7"]
+    assert {k for k, u in now.items() if u["verdict"] == "未达标"} == {
+        ("示例县城关第八小学", "小学"), ("示例县东关镇中学", "初中"), ("示例县南岭镇中心小学", "小学")}
+    for s in schools:
+        assert s["小学生数"] + s["初中生数"] <= SIZE_LIMIT[s["办学类型"]], s["学校名称"]
+        for st in STAGES_OF[s["办学类型"]]:     # classes stay plausible: average ≤ the class-size cap
+            assert s[f"{st}生数"] <= s[f"{st}班数"] * (45 if st == "小学" else 50), s["学校名称"]
+        assert s["持证专任教师数"] <= s["小学专任教师数"] + s["初中专任教师数"]
+    sfails = {(s["学校名称"], k) for s in schools for k, v in school_items(s).items() if v["结论"] == "未达标"}
+    assert sfails == {("示例县城关第一小学", "音乐美术专用教室"), ("示例县北山镇中心小学", "教师培训经费占比")}, sfails
+
+
+NEXT_README = """\
+# 示例县 · {year}(第二年)
+
+与上一级目录的 {prev} 年数据同一个县的下一年,用于演示年度监测(`junheng monitor`)。由 `python tools/make_sample.py`
+生成,请勿手改。列与口径同上一级目录;只有下列学校和县级数据有变化:
+
+- 城区学校学生增加(实验小学、城关第一/第三/第八小学、实验中学、第二中学),乡村学校学生减少;
+- 乡村初中改造:南岭镇中学新建体育馆(场馆 18,500 → 20,500㎡),南岭镇中学、北山镇初级中学添置计算机和图书;
+- 第二中学消除大班额,西河镇中学专任教师全部持证;交流轮岗教师 130 人(符合条件 1,210 人)。
+
+## 预设的监测案例
+
+| 规则集 | 项目 | 变化 |
+|---|---|---|
+{roles}
+
+## 基本均衡的 8 项差异系数
+
+| 指标 | 小学 {prev} | 小学 {year} | 初中 {prev} | 初中 {year} |
+|---|---:|---:|---:|---:|
+{table}
+"""
+
+
+def write_next_year(schools, county, basic_prev, basic_next) -> None:
+    out = OUT / NEXT_YEAR
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out / "学校表.csv", SCHOOL_COLUMNS, schools)
+    write_xlsx(out / "学校表.xlsx", "学校表", SCHOOL_COLUMNS, schools, text_columns=("学校标识码",))
+    write_csv(out / "县区表.csv", COUNTY_COLUMNS, [county])
+    write_xlsx(out / "县区表.xlsx", "县区表", COUNTY_COLUMNS, [county])
+    verify_roundtrip(out / "学校表.csv", out / "学校表.xlsx", SCHOOL_COLUMNS, ("学校标识码",))
+    verify_roundtrip(out / "县区表.csv", out / "县区表.xlsx", COUNTY_COLUMNS)
+    units = build_units(schools=schools)
+    cvs = {st: {r: cv_exact(units, st, r) for r in INDICATORS} for st in ("小学", "初中")}
+    verdicts = basic_county(county, basic_next)
+    doc = {"县区": COUNTY, "年份": NEXT_YEAR, "上一年": YEAR,
+           "学部资源配置": {f"{u['学校标识码']}/{u['学段']}": u["verdict"] for u in units},
+           "差异系数": {st: {r: d6(cvs[st][r]["cv"]) for r in INDICATORS} for st in cvs},
+           "基本均衡": basic_json(basic_next, verdicts),
+           "监测案例": [{"规则集": r, "项目": i, "说明": t} for r, i, t in MONITOR_ROLES]}
+    (out / "expected.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    rows = [f"| {name} | {d6(basic_prev['小学']['cvs'][name])} | {d6(basic_next['小学']['cvs'][name])} "
+            f"| {d6(basic_prev['初中']['cvs'][name])} | {d6(basic_next['初中']['cvs'][name])} |" for name in BASIC_IND]
+    rows.append(f"| **综合差异系数** | **{d6(basic_prev['小学']['综合'])}** | **{d6(basic_next['小学']['综合'])}** "
+                f"| **{d6(basic_prev['初中']['综合'])}** | **{d6(basic_next['初中']['综合'])}** |")
+    (out / "README.md").write_text(NEXT_README.format(
+        year=NEXT_YEAR, prev=YEAR, roles="\n".join(f"| {r} | {i} | {t} |" for r, i, t in MONITOR_ROLES),
+        table="\n".join(rows)), encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------
@@ -922,6 +1160,14 @@ README = """\
 
 列名、单位与口径见 `DESIGN.md` §6。金额单位为万元(教学仪器设备值、公用经费预算、教师培训经费),面积单位为㎡,县区表中的比例为百分数(如 98.2)。
 
+本目录是 2023 年(学年初统计)的数据;`2024/` 是同一个县的下一年,用于年度监测(`junheng monitor`),变化与预设的
+监测案例见 `2024/README.md`。
+
+学校表在 DESIGN.md §6 的列之后还有 2012 年基本均衡标准(规则集 基本均衡)用到的 4 列:计算机台数、图书册数(全校数,
+一贯制学校按 1 : 1.1 : 1.32 拆分)、小学中级及以上职称教师数、初中中级及以上职称教师数;县区表多 3 列:达到办学基本标准
+(是/否)、县级政府推进工作得分(分)、公众满意度(百分数)。国家规则不读这些列。基本均衡的 8 项差异系数与综合差异系数
+见 `EXPECTED.md` 末节(说明见 `docs/MONITOR.md`)。
+
 ## 预设案例
 
 大多数学校各项指标均达标;以下学校是有意设计的:
@@ -951,8 +1197,18 @@ def main() -> int:
     verify_roundtrip(OUT / "学校表.csv", OUT / "学校表.xlsx", SCHOOL_COLUMNS, ("学校标识码",))
     verify_roundtrip(OUT / "县区表.csv", OUT / "县区表.xlsx", COUNTY_COLUMNS)
 
-    (OUT / "EXPECTED.md").write_text(render_md(units, cvs, sitems, citems), encoding="utf-8")
-    (OUT / "expected.json").write_text(render_json(units, cvs, sitems, citems), encoding="utf-8")
+    basic = basic_cvs(SCHOOLS)
+    verdicts = basic_county(COUNTY_ROW, basic)
+    assert all(v == "达标" for v in verdicts.values()), verdicts
+    (OUT / "EXPECTED.md").write_text(render_md(units, cvs, sitems, citems) + "\n" + "\n".join(basic_md(basic, verdicts)),
+                                     encoding="utf-8")
+    doc = json.loads(render_json(units, cvs, sitems, citems))
+    doc["基本均衡"] = basic_json(basic, verdicts)
+    (OUT / "expected.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    schools_next, county_next = next_year_rows()
+    basic_next = basic_cvs(schools_next)
+    check_next_year(schools_next, county_next, basic, basic_next)
+    write_next_year(schools_next, county_next, basic, basic_next)
     roles = "\n".join(f"| {n}({ID[n]}) | {t} |" for n, _, t in ROLES) + "\n" + "\n".join(
         f"| {n}({ID[n]}) | {item}:{t} |" for n, item, _, t in SCHOOL_ROLES)
     (OUT / "README.md").write_text(
@@ -961,7 +1217,9 @@ def main() -> int:
     for st in ("小学", "初中"):
         print(st, " ".join(f"{r}={d6(cvs[st][r]['cv'])}{'' if cvs[st][r]['verdict'] == '达标' else '✗'}"
                            for r in INDICATORS))
-    print(f"wrote {OUT.relative_to(ROOT)}/ ({len(SCHOOLS)} schools, {len(units)} 学部)")
+    for year, b in ((YEAR, basic), (NEXT_YEAR, basic_next)):
+        print(f"基本均衡 {year}", " ".join(f"{st} 综合={d6(b[st]['综合'])}" for st in b))
+    print(f"wrote {OUT.relative_to(ROOT)}/ ({len(SCHOOLS)} schools, {len(units)} 学部) and {NEXT_YEAR}/")
     return 0
 
 

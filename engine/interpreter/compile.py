@@ -166,12 +166,15 @@ def _compile_ref(checked: Checked, e: A.Ref, fkey: str, ctx: Ctx) -> Fn:
         def run_param(env: Env) -> Col:
             values = env.params.get(name, {})
             n = env.frames[fkey].n
-            if None in values:
+            if set(values) == {None}:
                 return const(n, float(values[None]))
             stage = env.frames[fkey].stage
-            v = np.full(n, np.nan)
-            s = np.full(n, MISSING, dtype=np.int8)
+            default = values.get(None)
+            v = np.full(n, np.nan if default is None else float(default))
+            s = np.full(n, MISSING if default is None else OK, dtype=np.int8)
             for st, val in values.items():
+                if st is None:
+                    continue
                 hit = stage == st
                 v[hit] = float(val)
                 s[hit] = OK

@@ -86,6 +86,7 @@ def resolve_params(params: dict[str, Any], as_of: date) -> dict[str, dict[str | 
 
 def param_value(env_params: dict[str, dict[str | None, Fraction]], name: str, stage: str | None) -> Fraction | None:
     values = env_params.get(name, {})
-    if None in values:
-        return values[None]
-    return values.get(stage) if stage is not None else None
+    # a value for the row's 学段 wins over the value for all 学段 (a province may set one stage)
+    if stage is not None and stage in values:
+        return values[stage]
+    return values.get(None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 
 from engine.interpreter import ast as A
@@ -45,8 +45,12 @@ def chain(history: tuple[Change, ...]) -> str | None:
     return " → ".join(steps)
 
 
-def render_trace(t: Trace, indent: int = 0, in_combo: A.Combo | None = None, header: bool = True) -> list[str]:
-    """A trace as lines of text (the first line names the row, the item and the verdict)."""
+def render_trace(t: Trace, indent: int = 0, in_combo: A.Combo | None = None, header: bool = True,
+                 remedies: Callable[[Trace], list[str]] | None = None) -> list[str]:
+    """A trace as lines of text (the first line names the row, the item and the verdict).
+
+    With `remedies` (engine.render.remedies.render_remedies bound to the results), its
+    「整改:…」 lines follow each failure."""
     pad = "  " * indent
     lines: list[str] = []
     verdict = VERDICT_TEXT[t.verdict]
@@ -57,10 +61,12 @@ def render_trace(t: Trace, indent: int = 0, in_combo: A.Combo | None = None, hea
         if header:
             lines.append(f"{pad}{t.subject} · {name} —— {verdict}")
             lines.extend(_indicator_body(t, pad + "  ", in_combo))
+            lines.extend(f"{pad}  {r}" for r in (remedies(t) if remedies else []))
         else:
             body = _indicator_body(t, pad + "      ", in_combo, detailed=False)
             lines.append(f"{pad}{MARK[t.verdict]} {name}")
             lines.extend(body)
+            lines.extend(f"{pad}      {r}" for r in (remedies(t) if remedies else []))
         return lines
     if t.kind == "group":
         counts = (t.aggregate or {}).get("counts", {})
@@ -69,7 +75,7 @@ def render_trace(t: Trace, indent: int = 0, in_combo: A.Combo | None = None, hea
             summary += f",数据缺失 {counts[DATA_MISSING]}"
         lines.append(f"{pad}{MARK[t.verdict]} {name}({summary})")
         for child in t.children:
-            lines.extend(render_trace(child, indent + 2, child.combo, header=True))
+            lines.extend(render_trace(child, indent + 2, child.combo, header=True, remedies=remedies))
         return lines
     # a conclusion
     detail = _combo_detail(t) if t.verdict != NOT_APPLICABLE else _na_reason(t)
@@ -78,7 +84,8 @@ def render_trace(t: Trace, indent: int = 0, in_combo: A.Combo | None = None, hea
     if t.history:
         lines.append(f"{pad}    [{provenance(t.history, t.source)}]")
     for child in t.children:
-        lines.extend(render_trace(child, indent + 1, t.combo, header=False))
+        lines.extend(render_trace(child, indent + 1, t.combo, header=False, remedies=remedies))
+    lines.extend(f"{pad}  {r}" for r in (remedies(t) if remedies else []))
     return lines
 
 

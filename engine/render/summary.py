@@ -24,6 +24,18 @@ def top_conclusion(results: Results) -> str | None:
     return tops[-1] if tops else None
 
 
+def _county_verdict(results: Results, name: str, county: int) -> int:
+    """An item's verdict for one county; rows below the county (学部, 学校, 学段) are combined."""
+    item = results.items[name]
+    if item.fkey == A.COUNTY:
+        return int(item.verdict[county])
+    rows = item.verdict[results.env.frames[item.fkey].up[A.COUNTY] == county]
+    for code in (FAIL, DATA_MISSING, PASS):
+        if (rows == code).any():
+            return code
+    return 2  # 不适用
+
+
 def _value(results: Results, name: str, row: int) -> str:
     item = results.items[name]
     decl = results.checked.ruleset.items[name].decl
@@ -57,7 +69,7 @@ def render_summary(results: Results, as_of: str, warnings: list[str] | None = No
             decl = rs.items[top].decl
             assert isinstance(decl, A.Conclusion) and decl.combo is not None
             for name, _ in expand_ids(decl.combo.items, list(rs.items)):
-                v = int(results.items[name].verdict[c]) if results.items[name].fkey == A.COUNTY else FAIL
+                v = _county_verdict(results, name, c)
                 lines.append(f"  {MARK[v]} {rs.items[name].decl.title or name}:{VERDICT_TEXT[v]}")
         lines.extend(_failed_county_items(results, c))
         lines.extend(_failing_schools(results, c))
