@@ -72,6 +72,21 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _write_json_atomic(path: Path, header: dict[str, Any], rows: Any) -> None:
+    """Stream the JSON document into a temporary file beside `path`, then rename it into place."""
+    from engine.render.rows import write_json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            write_json(fh, header, rows)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text)
@@ -168,9 +183,17 @@ def eval_cmd(schools: Path | None, counties: Path | None, rules_name: str, rules
         _write_atomic(output, rows_to_xlsx(result_rows(results)))
         click.echo(f"已写入 {output}", err=True)
     elif fmt == "json":
-        doc = {"规则集": rules.ruleset.name, "文号": rules.ruleset.docno, "评估日期": day.isoformat(),
-               "警告": _warning_lines(facts), "结果": list(result_rows(results))}
-        _emit(json.dumps(doc, ensure_ascii=False, indent=1), output)
+        from engine.render.rows import write_json
+
+        header = {"规则集": rules.ruleset.name, "文号": rules.ruleset.docno, "评估日期": day.isoformat(),
+                  "警告": _warning_lines(facts)}
+        if output is None:
+            write_json(sys.stdout, header, result_rows(results))
+            sys.stdout.write("\n")
+        else:
+            _write_json_atomic(output, header, result_rows(results))
+            click.echo(f"已写入 {output}", err=True)
+
     else:
         _emit(render_summary(results, day.isoformat(), _warning_lines(facts)), output)
 

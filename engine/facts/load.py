@@ -53,6 +53,7 @@ def build_table(raw: RawTable, entity: str, specs: Mapping[str, FieldSpec]) -> t
             diagnostics.append(Diagnostic(
                 bad.code, f"{row_label(table, index)}列「{name}」的值「{_shown(cells[index])}」{bad.what}",
                 location(table, index, name), bad.hint))
+    diagnostics += _uncomputed(raw, table, match.names, specs)
     for name in optional:
         table.columns[name] = _empty_column(specs[name], n)
     table.missing_columns = tuple(optional)
@@ -62,6 +63,23 @@ def build_table(raw: RawTable, entity: str, specs: Mapping[str, FieldSpec]) -> t
         diagnostics += check_county_names(table)
     diagnostics += check_units(table, specs)
     return table, diagnostics
+
+
+def _uncomputed(raw: RawTable, table: Table, names: Sequence[str | None],
+                specs: Mapping[str, FieldSpec]) -> list[Diagnostic]:
+    """E402 for each formula in a declared column whose result the xlsx file does not store."""
+    out: list[Diagnostic] = []
+    for (index, position), formula in sorted(raw.uncomputed.items()):
+        name = names[position] if position < len(names) else None
+        if name is None or name not in specs:
+            continue
+        shown = formula if len(formula) <= 30 else formula[:30] + "…"
+        out.append(Diagnostic(
+            "E402", f"{row_label(table, index)}列「{name}」是公式「{shown}」,但文件中没有保存它的计算结果",
+            location(table, index, name),
+            "该文件可能由程序生成、没有在 Excel 中打开并保存过;请用 Excel 打开后保存(Excel 会计算公式),"
+            "或把这些单元格「选择性粘贴 → 数值」"))
+    return out
 
 
 def read_table(path: str | Path, entity: str, specs: Sequence[FieldSpec]) -> tuple[Table, list[Diagnostic]]:

@@ -123,6 +123,11 @@ def parse_number(cell: Cell, spec: FieldSpec) -> float | Bad:
     return problems[0][1] if problems else float(values[0])
 
 
+#: No count, area, amount or rate in these tables comes near this; beyond it a float no longer
+#: holds every digit, and results would be meaningless (and too long to print).
+MAX_MAGNITUDE = 1e15
+_TOO_LARGE = Bad("E402", "数值过大(绝对值不小于 10 的 15 次方),不可能是真实数据",
+                 "请核对该单元格:是否多打了数字,或把身份证号等编号填进了数值列")
 _NOT_INTEGER = Bad("E402", "应为整数", "该列只能填整数(人数、班数等没有小数);请核对原始数据")
 _NEGATIVE = Bad("E403", "不应为负数", "该列的值不能小于 0;请核对原始数据(不明的值请留空)")
 
@@ -135,6 +140,10 @@ def _number_column(cells: np.ndarray, spec: FieldSpec) -> tuple[np.ndarray, list
     if array is None:
         array, problems, scaled = _careful_numbers(cells, spec)
     with np.errstate(invalid="ignore"):
+        huge = np.abs(array) >= MAX_MAGNITUDE
+        if huge.any():
+            problems += [(int(i), _TOO_LARGE) for i in np.flatnonzero(huge)]
+            array = np.where(huge, np.nan, array)
         if spec.type == INTEGER:
             rounded = np.round(array)
             wrong = np.abs(array - rounded) > 1e-9 * np.maximum(1.0, np.abs(array))

@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import math
+import os
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -39,6 +41,9 @@ class RawTable:
     header_row: int | None  # None for JSON (no header row)
     rows: list[list[Cell]] = field(default_factory=list)
     row_numbers: list[int] = field(default_factory=list)
+    #: xlsx cells holding a formula whose result the file does not store: (index in rows, column
+    #: position) → the formula. Read as empty; the loader reports those in declared columns.
+    uncomputed: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 class ReadFailure(Exception):
@@ -56,6 +61,57 @@ def _fail(source: str, message: str, hint: str | None = None, code: str = "E406"
     return ReadFailure(Diagnostic(code, message, FactLocation(source), hint))
 
 
+#: Environment variable: the largest facts file read, in MB (default `DEFAULT_MAX_MB`).
+MAX_MB_ENV = "JUNHENG_MAX_FACTS_MB"
+#: Files are read whole; measured peak memory is about 20 times a CSV's size (100 MB → ~2 GB),
+#: and a county's tables are well under 1 MB (a whole province's a few MB).
+DEFAULT_MAX_MB = 100.0
+#: An xlsx is a zip: its unpacked parts may be this many times the limit (XML is ~8× a CSV).
+XLSX_UNPACKED_FACTOR = 10
+
+
+def max_facts_bytes(source: str) -> int:
+    """The size limit from JUNHENG_MAX_FACTS_MB; a malformed value is an error, not a silent default."""
+    text = os.environ.get(MAX_MB_ENV, "").strip()
+    if not text:
+        return int(DEFAULT_MAX_MB * 1024 * 1024)
+    try:
+        mb = float(text)
+    except ValueError:
+        mb = math.nan
+    if not (math.isfinite(mb) and mb > 0):
+        raise _fail(source, f"环境变量 {MAX_MB_ENV} 的值「{text}」不是正数",
+                    f"它是数据文件的大小上限(单位 MB,默认 {DEFAULT_MAX_MB:g});请写成如 {MAX_MB_ENV}=500,或删除该变量")
+    return int(mb * 1024 * 1024)
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1024 / 1024:,.1f} MB"
+
+
+def _check_size(path: Path, source: str) -> None:
+    """Refuse a file larger than the limit before reading a byte of it (E406, with the limit and the way out)."""
+    limit = max_facts_bytes(source)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise _fail(source, f"无法读取文件「{source}」:{e.strerror or e}", "请检查文件是否存在、是否有读取权限") from e
+    hint = (f"junheng 把整个文件读入内存;一个县的学校表通常不到 1 MB。请确认选对了文件(不是数据库导出或备份),"
+            f"或删去无关的工作表、行和列;确需读取更大的文件时,设置环境变量 {MAX_MB_ENV}(单位 MB,"
+            f"例如 {MAX_MB_ENV}={max(1000, int(size / 1024 / 1024) + 1)})")
+    if size > limit:
+        raise _fail(source, f"文件「{source}」有 {_mb(size)},超过读取上限 {_mb(limit)}", hint)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                unpacked = sum(info.file_size for info in archive.infolist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return  # not a zip: the xlsx reader reports it
+        if unpacked > limit * XLSX_UNPACKED_FACTOR:
+            raise _fail(source, f"「{source}」解压后有 {_mb(unpacked)},超过读取上限 {_mb(limit * XLSX_UNPACKED_FACTOR)}"
+                        f"(xlsx 为压缩文件,解压后的上限是 {MAX_MB_ENV} 的 {XLSX_UNPACKED_FACTOR} 倍)", hint)
+
+
 def read_raw(path: Path, source: str, entity: str) -> RawTable:
     """Read one file by its extension; raise ReadFailure when it cannot be read."""
     suffix = path.suffix.lower()
@@ -68,6 +124,7 @@ def read_raw(path: Path, source: str, entity: str) -> RawTable:
         raise _fail(source, f"找不到文件「{source}」", "请检查文件路径和文件名是否正确")
     if not path.is_file():
         raise _fail(source, f"「{source}」不是文件", "请给出表格文件的路径,而不是文件夹")
+    _check_size(path, source)
     return reader(path, source, entity)
 
 
@@ -82,16 +139,21 @@ def _read_bytes(path: Path, source: str) -> bytes:
 
 
 def decode(data: bytes) -> str | None:
-    """Bytes → text: UTF-8 (with or without BOM), UTF-16 with BOM, GB18030/GBK; None if none fits."""
-    candidates: list[str] = []
+    """Bytes → text: UTF-8 (with or without BOM), UTF-16 with BOM, GB18030/GBK; None if none fits.
+
+    A UTF-8 BOM in front of GBK text (a GBK file "saved as UTF-8" by a tool that only added
+    the mark) is dropped before trying GB18030, so the first column keeps its name.
+    """
+    candidates: list[tuple[str, bytes]] = []
     if data.startswith(codecs.BOM_UTF8):
-        candidates.append("utf-8-sig")
+        candidates.append(("utf-8-sig", data))
+        data = data[len(codecs.BOM_UTF8):]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates.append("utf-16")
-    candidates += ["utf-8", "gb18030"]
-    for encoding in candidates:
+        candidates.append(("utf-16", data))
+    candidates += [("utf-8", data), ("gb18030", data)]
+    for encoding, body in candidates:
         try:
-            text = data.decode(encoding)
+            text = body.decode(encoding)
         except UnicodeDecodeError:
             continue
         if "\x00" not in text:
@@ -107,9 +169,43 @@ def decode(data: bytes) -> str | None:
     return None if "\x00" in text else text
 
 
+def mixed_utf8_line(data: bytes) -> int | None:
+    """The first line that is not UTF-8 in a file that otherwise is (two files pasted together).
+
+    Such a file cannot be decoded as a whole without turning part of it into nonsense, so it is
+    reported at that line instead. None when the file is not mostly UTF-8 (e.g. all GBK).
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    good = 0
+    bad: list[int] = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(number)
+        else:
+            good += 1
+    return bad[0] if bad and good >= len(bad) else None
+
+
 def _read_csv(path: Path, source: str, entity: str) -> RawTable:
     data = _read_bytes(path, source)
-    text = decode(data)
+    text = None
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-8-sig")
+            text = None if "\x00" in text else text
+        except UnicodeDecodeError:
+            line = mixed_utf8_line(data)
+            if line is not None:
+                raise ReadFailure(Diagnostic(
+                    "E407", f"「{source}」第 {line} 行不是 UTF-8 编码,而文件的其余部分是", FactLocation(source, line),
+                    "文件可能由两个编码不同的文件拼接而成;请在编辑器中把这些行改为 UTF-8 后另存,"
+                    "或在 Excel 中重新录入后「另存为 → CSV UTF-8(逗号分隔)」")) from None
+    text = text if text is not None else decode(data)
     if text is None:
         raise _fail(
             source, f"无法识别文件「{source}」的编码", "请保存为 UTF-8 编码的 CSV(Excel:另存为 →「CSV UTF-8(逗号分隔)」)"
@@ -171,6 +267,7 @@ def _read_xlsx(path: Path, source: str, entity: str) -> RawTable:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds of errors on a damaged file
         raise _fail(source, f"「{source}」不是有效的 xlsx 文件", "文件可能已损坏,或是改了扩展名的其他格式;" + _SAVE_AS) from e
+    with_blanks: set[int] = set()  # sheet rows with an empty cell under the header: formulas?
     try:
         wanted = TABLE_NAMES[entity]
         ws = wb[wanted] if wanted in wb.sheetnames else wb.worksheets[0]
@@ -186,6 +283,8 @@ def _read_xlsx(path: Path, source: str, entity: str) -> RawTable:
                 table.header = ["" if v is None else str(v) for v in row]
                 table.header_row = number
                 continue
+            if len(row) < len(table.header) or None in row[: len(table.header)]:
+                with_blanks.add(number)
             table.rows.append(row)
             table.row_numbers.append(number)
     except ReadFailure:
@@ -196,7 +295,43 @@ def _read_xlsx(path: Path, source: str, entity: str) -> RawTable:
         wb.close()
     if table.header_row is None:
         raise _fail(source, f"「{source}」的工作表「{sheet}」是空的", "第 1 行应为表头,其后每行一条记录")
+    if with_blanks:
+        table.uncomputed = _uncomputed_formulas(path, source, sheet, table, with_blanks)
     return table
+
+
+def _uncomputed_formulas(path: Path, source: str, sheet: str, table: RawTable, rows: set[int]) -> dict[tuple[int, int], str]:
+    """Formulas in the cells that read as empty: a file written by a program (openpyxl, pandas…)
+    stores `=B2*2` without its result, which only Excel computes on saving. Read as values these
+    would silently be missing; the loader names each one instead."""
+    import openpyxl
+
+    index = {number: i for i, number in enumerate(table.row_numbers) if number in rows}
+    last = max(rows)
+    found: dict[tuple[int, int], str] = {}
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as e:  # pragma: no cover - it opened a moment ago
+        raise _fail(source, f"「{source}」不是有效的 xlsx 文件", _SAVE_AS) from e
+    try:
+        ws = wb[sheet]
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+        for number, cells in enumerate(ws.iter_rows(max_row=last), start=1):
+            i = index.get(number)
+            if i is None:
+                continue
+            values = table.rows[i]
+            for position, cell in enumerate(cells[: len(table.header)]):
+                formula = cell.value
+                if (isinstance(formula, str) and formula.startswith("=")
+                        and (position >= len(values) or values[position] is None)):
+                    found[(i, position)] = formula
+    except Exception as e:
+        raise _fail(source, f"读取「{source}」时出错:{e}", "文件可能已损坏;" + _SAVE_AS) from e
+    finally:
+        wb.close()
+    return found
 
 
 def _json_cell(value: Any) -> Cell:

@@ -225,6 +225,41 @@ _NUMPY_CMP = {
 }
 
 
+def integral(checked: Checked, e: A.Expr, ctx: Ctx) -> bool:
+    """Whether an expression is a whole number (or 是/否, text) by construction.
+
+    Such values are exact in float64 (below 2^53), so comparing them needs no exact re-check —
+    the check that would otherwise run for every row sitting on its bound (rooms = ⌈班数÷12⌉).
+    """
+    if isinstance(e, A.Num):
+        return e.value.denominator == 1
+    if isinstance(e, A.Bool | A.Text | A.StageLit):
+        return True
+    if isinstance(e, A.Ref):
+        sym = checked.lookup(e.name, ctx)
+        if sym is None:
+            return False
+        if sym.kind == "field":
+            entry = checked.ruleset.fields.get(e.name)
+            return entry is not None and entry.decl.type in ("整数", "是否", "文本")
+        if sym.kind == "unit_field" and e.name in checked.ruleset.unit_fields:
+            uf = checked.ruleset.unit_fields[e.name].decl
+            return all(integral(checked, x, Ctx(A.SCHOOL, False)) for _, x in uf.by_stage)
+        if sym.kind == "param":
+            return all(v.value.denominator == 1 for pv in checked.ruleset.params[e.name].decl.values
+                       for _, v in pv.by_stage)
+        return sym.kind in ("builtin", "conclusion")
+    if isinstance(e, A.BinOp):
+        return e.op != "÷" and integral(checked, e.left, ctx) and integral(checked, e.right, ctx)
+    if isinstance(e, A.Neg):
+        return integral(checked, e.operand, ctx)
+    if isinstance(e, A.Call):
+        return e.func in ("向上取整", "向下取整", "计数")
+    if isinstance(e, A.If):
+        return integral(checked, e.then, ctx) and integral(checked, e.otherwise, ctx)
+    return isinstance(e, A.Compare | A.Logic | A.Not | A.In)
+
+
 def near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Rows whose float values are too close to trust a float comparison."""
     with np.errstate(invalid="ignore"):
@@ -235,11 +270,12 @@ def _compile_compare(checked: Checked, e: A.Compare, fkey: str) -> Fn:
     left = compile_expr(checked, e.left, fkey)
     right = compile_expr(checked, e.right, fkey)
     ufunc = _NUMPY_CMP[e.op]
+    whole = integral(checked, e.left, _ctx(fkey)) and integral(checked, e.right, _ctx(fkey))
 
     def run(env: Env) -> Col:
         a, b = left(env), right(env)
         s = _merge_status(a, b)
-        numeric = a.v.dtype != object and b.v.dtype != object
+        numeric = a.v.dtype != object and b.v.dtype != object and not whole
         with np.errstate(invalid="ignore"):
             v = ufunc(a.v, b.v).astype(np.float64)
         if numeric:
@@ -384,6 +420,7 @@ def _compile_requirement(
         return run_if
     threshold = compile_expr(checked, req.threshold, fkey)
     ufunc = _NUMPY_CMP[req.op]
+    whole = keep is None and integral(checked, calc, _ctx(fkey)) and integral(checked, req.threshold, _ctx(fkey))
 
     def run(env: Env, value: Col) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         t = threshold(env)
@@ -393,7 +430,7 @@ def _compile_requirement(
             return passed.astype(np.float64), np.full(len(s), np.nan), s
         with np.errstate(invalid="ignore"):
             passed = ufunc(value.v, t.v).astype(np.float64)
-        for row in np.nonzero((s == OK) & near(value.v, t.v))[0]:
+        for row in np.nonzero((s == OK) & near(value.v, t.v))[0] if not whole else ():
             ev = env.exact
             v = ev.value(calc, fkey, int(row))  # type: ignore[attr-defined]
             if keep is not None and isinstance(v, Fraction):

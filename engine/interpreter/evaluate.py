@@ -85,7 +85,8 @@ def _table_cols(table: Any, level: str, types: Mapping[str, str]) -> dict[tuple[
     out: dict[tuple[str, str], Col] = {}
     for name, arr in table.columns.items():
         if arr.dtype == object:
-            missing = np.array([x is None or (isinstance(x, float) and np.isnan(x)) or x == "" for x in arr], dtype=bool)
+            # the loader gives None for an empty text cell; compare whole columns, not cells
+            missing = (arr == None) | (arr == "")  # noqa: E711
             out[(level, name)] = Col(arr, np.where(missing, MISSING, OK).astype(np.int8))
         else:
             v = arr.astype(np.float64)
@@ -120,7 +121,8 @@ def build_env(plan: Plan, facts: Any, as_of: date) -> Env:
         if entry.decl.entity == A.COUNTY and (A.COUNTY, name) not in fields:
             fields[(A.COUNTY, name)] = _missing_col(n_counties, entry.decl.type)
     county_index = {n: i for i, n in enumerate(names)}
-    school_up = np.array([county_index.get(str(x), -1) for x in school_county], dtype=np.int64)
+    uniq, inverse = np.unique(school_county.astype(str), return_inverse=True)
+    school_up = np.array([county_index.get(u, -1) for u in uniq.tolist()], dtype=np.int64)[inverse]
 
     params = resolve_params(rs.params, as_of)
     stages = tuple(s for s in A.STAGES if s in rs.unit_defs)

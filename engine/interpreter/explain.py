@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 from engine.interpreter import ast as A
 from engine.interpreter.check import expand_ids
 from engine.interpreter.evaluate import Results
@@ -85,10 +87,10 @@ def find_school(results: Results, key: str) -> int | None:
     env = results.env
     ids = env.fields[(A.SCHOOL, ID_COLUMN)].v
     names = env.fields[(A.SCHOOL, NAME_COLUMN)].v
-    for i in range(len(ids)):
-        if str(ids[i]) == key or str(names[i]) == key:
-            return i
-    partial = [i for i in range(len(names)) if key in str(names[i])]
+    exact = np.flatnonzero((ids == key) | (names == key))
+    if len(exact):
+        return int(exact[0])
+    partial = [i for i, n in enumerate(names.tolist()) if n is not None and key in str(n)]
     return partial[0] if len(partial) == 1 else None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -76,37 +76,54 @@ def _labels(results: Results, fkey: str) -> dict[str, np.ndarray]:
     return {"县区": counties, "学校标识码": none, "学校名称": none, "学段": none}
 
 
+def _value_strings(results: Results, decl: A.Indicator, item: ItemResult) -> list[str | None]:
+    """Every row's value as text, formatting each distinct value once (columns repeat a lot)."""
+    col = item.col
+    ok = col.s == OK
+    if col.v.dtype == object:
+        return [str(v) if k else None for v, k in zip(col.v.tolist(), ok.tolist(), strict=True)]
+    if _is_bool(results, decl):
+        return [("是" if v else "否") if k else None for v, k in zip(col.v.tolist(), ok.tolist(), strict=True)]
+    uniq, inverse = np.unique(np.where(ok, col.v, 0.0), return_inverse=True)
+    texts = [exact_string(float(u)) for u in uniq]
+    return [texts[i] if k else None for i, k in zip(inverse.tolist(), ok.tolist(), strict=True)]
+
+
+def _requirement_strings(decl: A.Indicator, item: ItemResult) -> list[str]:
+    uniq, inverse = np.unique(item.threshold, return_inverse=True)
+    texts = [requirement_text(decl, float(u), item) for u in uniq]
+    return [texts[i] for i in inverse.tolist()]
+
+
 def result_rows(results: Results, with_missing: bool = True) -> Iterator[dict[str, Any]]:
     """Every result row, in rule order then frame order: 对象, 县区, 学校标识码, 学校名称, 学段,
-    编号, 名称, 值, 要求, 结论 (and 缺失字段 for 数据缺失 rows)."""
+    编号, 名称, 值, 要求, 结论 (and 缺失字段 for 数据缺失 rows).
+
+    Built column by column: labels once per frame, each distinct value and threshold formatted
+    once, so a national run (millions of rows) spends its time writing, not formatting.
+    """
     rs = results.checked.ruleset
-    labels: dict[str, dict[str, np.ndarray]] = {}
+    labels: dict[str, list[tuple[str | None, ...]]] = {}
+    verdict_text = [VERDICT_TEXT[c] for c in range(4)]
     for name, entry in rs.items.items():
         item = results.items[name]
         decl = entry.decl
-        lab = labels.setdefault(item.fkey, _labels(results, item.fkey))
-        title = decl.title or name
-        for row in range(len(item.verdict)):
-            verdict = int(item.verdict[row])
-            if isinstance(decl, A.Indicator):
-                raw = item.col.v[row]
-                if item.col.v.dtype == object:
-                    value = None if item.col.s[row] != OK else str(raw)
-                elif item.col.s[row] != OK:
-                    value = None
-                elif _is_bool(results, decl):
-                    value = "是" if raw else "否"
-                else:
-                    value = exact_string(float(raw))
-                requirement = requirement_text(decl, float(item.threshold[row]), item)
-            else:
-                value = None
-                requirement = conclusion_requirement(decl)
-            out = {
-                "对象": OBJECT[item.fkey], "县区": _s(lab["县区"][row]), "学校标识码": _s(lab["学校标识码"][row]),
-                "学校名称": _s(lab["学校名称"][row]), "学段": _s(lab["学段"][row]), "编号": name, "名称": title,
-                "值": value, "要求": requirement, "结论": VERDICT_TEXT[verdict],
-            }
+        if item.fkey not in labels:
+            lab = _labels(results, item.fkey)
+            labels[item.fkey] = list(zip(*([_s(x) for x in lab[k].tolist()]
+                                            for k in ("县区", "学校标识码", "学校名称", "学段")), strict=True))
+        rows = labels[item.fkey]
+        obj, title = OBJECT[item.fkey], decl.title or name
+        if isinstance(decl, A.Indicator):
+            values = _value_strings(results, decl, item)
+            requirements = _requirement_strings(decl, item)
+        else:
+            values = [None] * len(item.verdict)
+            requirements = [conclusion_requirement(decl)] * len(item.verdict)
+        for row, (verdict, (county, sid, sname, stage), value, requirement) in enumerate(
+                zip(item.verdict.tolist(), rows, values, requirements, strict=True)):
+            out = {"对象": obj, "县区": county, "学校标识码": sid, "学校名称": sname, "学段": stage, "编号": name,
+                   "名称": title, "值": value, "要求": requirement, "结论": verdict_text[verdict]}
             if with_missing and verdict == DATA_MISSING and isinstance(decl, A.Indicator):
                 out["缺失字段"] = missing_fields(results, name, row)
             yield out
@@ -118,3 +135,26 @@ def _is_bool(results: Results, decl: A.Indicator) -> bool:
 
 def _s(x: object) -> str | None:
     return None if x is None else str(x)
+
+
+def write_json(out: IO[str], header: dict[str, Any], rows: Iterator[dict[str, Any]], pretty_limit: int = 10000) -> None:
+    """The JSON document: header keys, then "结果": the rows.
+
+    Small results are indented for people; large ones are written in compact chunks with the
+    C encoder (indenting forces Python's slow encoder and a national run has millions of rows).
+    """
+    import itertools
+    import json
+
+    first = list(itertools.islice(rows, pretty_limit + 1))
+    if len(first) <= pretty_limit:
+        out.write(json.dumps({**header, "结果": first}, ensure_ascii=False, indent=1))
+        return
+    head = json.dumps(header, ensure_ascii=False, separators=(",", ":"))
+    out.write(head[:-1] + ',"结果":[\n')
+    chunk, sep = first, ""
+    while chunk:
+        out.write(sep + json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))[1:-1])
+        sep = ",\n"
+        chunk = list(itertools.islice(rows, 20000))
+    out.write("\n]}")
