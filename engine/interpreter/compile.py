@@ -17,7 +17,7 @@ import numpy as np
 from engine.interpreter import ast as A
 from engine.interpreter.check import Checked, Ctx
 from engine.interpreter.exact import Unknown, aggregate_child, compare, round_half_up
-from engine.interpreter.frames import COUNTY_STAGE, MISSING, NA, OK, ZERO, Col, Env, const, frame_key
+from engine.interpreter.frames import COUNTY_STAGE, MISSING, NA, OK, ZERO, Col, Env, const, frame_key, param_value
 
 Fn = Callable[[Env], Col]
 NEAR = 1e-9  # relative distance under which a float comparison is re-done exactly
@@ -254,10 +254,84 @@ def integral(checked: Checked, e: A.Expr, ctx: Ctx) -> bool:
     if isinstance(e, A.Neg):
         return integral(checked, e.operand, ctx)
     if isinstance(e, A.Call):
+        if e.func == "合计" and len(e.args) == 1:
+            return integral(checked, e.args[0], Ctx(e.entity or ctx.level, (e.entity or ctx.level) == A.UNIT))
         return e.func in ("向上取整", "向下取整", "计数")
     if isinstance(e, A.If):
         return integral(checked, e.then, ctx) and integral(checked, e.otherwise, ctx)
     return isinstance(e, A.Compare | A.Logic | A.Not | A.In)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A formula of the form k × (product of whole numbers) ÷ (product of whole numbers)."""
+
+    const: Fraction
+    numerator: tuple[Fn, ...]
+    denominator: tuple[Fn, ...]
+
+
+def _ratio(checked: Checked, e: A.Expr, fkey: str) -> Ratio | None:
+    ctx = _ctx(fkey)
+    num: list[A.Expr] = []
+    den: list[A.Expr] = []
+    const = Fraction(1)
+
+    def walk(node: A.Expr, up: bool) -> bool:
+        nonlocal const
+        if isinstance(node, A.Num):
+            const = const * node.value if up else const / node.value if node.value else const
+            return node.value != 0
+        if isinstance(node, A.BinOp) and node.op in "×÷":
+            return walk(node.left, up) and walk(node.right, up if node.op == "×" else not up)
+        if integral(checked, node, ctx):
+            (num if up else den).append(node)
+            return True
+        return False
+
+    if not walk(e, True) or not den:
+        return None
+    return Ratio(const, tuple(compile_expr(checked, x, fkey) for x in num),
+                 tuple(compile_expr(checked, x, fkey) for x in den))
+
+
+def _rational_threshold(checked: Checked, e: A.Expr, fkey: str) -> Callable[[Env, int], Fraction | None] | None:
+    """A threshold that is a literal or a parameter, as an exact value per row (else None)."""
+    if isinstance(e, A.Num):
+        value = e.value
+        return lambda env, row: value
+    if isinstance(e, A.Ref) and checked.lookup(e.name, _ctx(fkey)) is not None and e.name in checked.ruleset.params:
+        name = e.name
+
+        def per_row(env: Env, row: int) -> Fraction | None:
+            stage = env.frames[fkey].stage
+            return param_value(env.params, name, None if stage is None else str(stage[row]))
+        return per_row
+    return None
+
+
+def _settle_ratios(env: Env, ratio: Ratio, threshold: Callable[[Env, int], Fraction | None], op: A.Cmp,
+                   rows: np.ndarray, passed: np.ndarray) -> np.ndarray:
+    """Decide near-bound rows exactly by integer arithmetic; return the rows still undecided."""
+    nums = [fn(env) for fn in ratio.numerator]
+    dens = [fn(env) for fn in ratio.denominator]
+    left: list[int] = []
+    for row in rows.tolist():
+        th = threshold(env, row)
+        if th is None:
+            left.append(row)
+            continue
+        top = ratio.const.numerator
+        bottom = ratio.const.denominator
+        for c in nums:
+            top *= int(c.v[row])
+        for c in dens:
+            bottom *= int(c.v[row])
+        if bottom == 0:
+            left.append(row)
+            continue
+        passed[row] = 1.0 if compare(op, Fraction(top, bottom), th) else 0.0
+    return np.array(left, dtype=np.int64)
 
 
 def near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -421,6 +495,8 @@ def _compile_requirement(
     threshold = compile_expr(checked, req.threshold, fkey)
     ufunc = _NUMPY_CMP[req.op]
     whole = keep is None and integral(checked, calc, _ctx(fkey)) and integral(checked, req.threshold, _ctx(fkey))
+    ratio = _ratio(checked, calc, fkey) if keep is None and not whole else None
+    rational_threshold = _rational_threshold(checked, req.threshold, fkey)
 
     def run(env: Env, value: Col) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         t = threshold(env)
@@ -430,7 +506,11 @@ def _compile_requirement(
             return passed.astype(np.float64), np.full(len(s), np.nan), s
         with np.errstate(invalid="ignore"):
             passed = ufunc(value.v, t.v).astype(np.float64)
-        for row in np.nonzero((s == OK) & near(value.v, t.v))[0] if not whole else ():
+        rows = np.nonzero((s == OK) & near(value.v, t.v))[0] if not whole else np.empty(0, dtype=np.int64)
+        if len(rows) and ratio is not None and rational_threshold is not None:
+            # whole numbers over whole numbers: decide exactly from the columns, no Fractions per row
+            rows = _settle_ratios(env, ratio, rational_threshold, req.op, rows, passed)
+        for row in rows:
             ev = env.exact
             v = ev.value(calc, fkey, int(row))  # type: ignore[attr-defined]
             if keep is not None and isinstance(v, Fraction):
