@@ -15,6 +15,8 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 from engine.interpreter import ast as A
 from engine.interpreter.check import Checked, walk
 from engine.interpreter.equivalence import same_meaning
@@ -283,6 +285,7 @@ def impact(ra: Any, rb: Any, changes: list[Change]) -> Impact:
     changed = {c.name for c in changes}
     items_a, items_b = ra.items, rb.items
     causes_by_item: dict[str, set[str]] = {}
+    cache: dict[str, np.ndarray] = {}
     order = list(changed)
     for name in rb.checked.order:
         entry = rb.checked.ruleset.items[name]
@@ -297,12 +300,14 @@ def impact(ra: Any, rb: Any, changes: list[Change]) -> Impact:
         ia, ib = items_a[name], items_b[name]
         if ia.fkey != ib.fkey:
             continue
-        keys_a = {k: i for i, k in enumerate(row_keys(ra, ia.fkey))}
-        for r, key in enumerate(row_keys(rb, ib.fkey)):
-            ra_row = keys_a.get(key)
-            if ra_row is None:
-                continue
-            before, after = int(ia.verdict[ra_row]), int(ib.verdict[r])
+        index_a = _row_map(ra, rb, ia.fkey, cache)
+        b_rows = np.arange(len(ib.verdict))
+        a_rows = index_a[b_rows]
+        matched = a_rows >= 0
+        differs = np.zeros(len(b_rows), dtype=bool)
+        differs[matched] = ia.verdict[a_rows[matched]] != ib.verdict[b_rows[matched]]
+        for r in np.flatnonzero(differs).tolist():
+            before, after = int(ia.verdict[a_rows[r]]), int(ib.verdict[r])
             if before != after:
                 causes_by_item[name] = cause_set
                 out.flips.append(Flip(name, entry.decl.title or name, _describe_row(rb, ib.fkey, r),
@@ -316,38 +321,46 @@ def impact(ra: Any, rb: Any, changes: list[Change]) -> Impact:
     return out
 
 
+def _row_map(ra: Any, rb: Any, fkey: str, cache: dict[str, np.ndarray]) -> np.ndarray:
+    """For each row of B's frame, the matching row of A's (−1 when none); identity when equal."""
+    if fkey not in cache:
+        keys_a, keys_b = row_keys(ra, fkey), row_keys(rb, fkey)
+        if keys_a == keys_b:
+            cache[fkey] = np.arange(len(keys_b))
+        else:
+            where = {k: i for i, k in enumerate(keys_a)}
+            cache[fkey] = np.array([where.get(k, -1) for k in keys_b], dtype=np.int64)
+    return cache[fkey]
+
+
 def _rates(ra: Any, rb: Any, name: str) -> list[dict[str, Any]]:
-    """Pass rates of one item by 县区, 学段 and 城乡, in A and in B."""
-    rows: list[dict[str, Any]] = []
+    """Pass rates of one item by 县区, 学段 and 城乡, in A and in B (rows 不适用 left out)."""
+    table: dict[tuple[str, str], dict[str, list[int]]] = {}
     for results, side in ((ra, "A"), (rb, "B")):
         item = results.items[name]
         env = results.env
         frame = env.frames[item.fkey]
-        school = frame.up[A.SCHOOL] if item.fkey == A.UNIT else list(range(frame.n))
+        school = frame.up[A.SCHOOL] if item.fkey == A.UNIT else np.arange(frame.n)
         counties = env.fields[(A.COUNTY, "县区")].v
-        urban = env.fields[(A.SCHOOL, "城乡")].v if (A.SCHOOL, "城乡") in env.fields else None
-        for r in range(frame.n):
-            verdict = int(item.verdict[r])
-            if verdict in (2,):
-                continue
-            groups = [("县区", str(counties[frame.up[A.COUNTY][r]]))]
-            if frame.stage is not None and item.fkey == A.UNIT:
-                groups.append(("学段", str(frame.stage[r])))
-            if urban is not None:
-                groups.append(("城乡", str(urban[int(school[r])])))
-            for by, value in groups:
-                rows.append({"编号": name, "分组": by, "组": value, "方": side, "达标": verdict == 0})
-    table: dict[tuple[str, str, str], dict[str, list[int]]] = {}
-    for row in rows:
-        key = (row["编号"], row["分组"], row["组"])
-        cell = table.setdefault(key, {"A": [0, 0], "B": [0, 0]})
-        cell[row["方"]][0] += int(row["达标"])
-        cell[row["方"]][1] += 1
+        groups: list[tuple[str, np.ndarray]] = [("县区", counties[frame.up[A.COUNTY]].astype(str))]
+        if frame.stage is not None and item.fkey == A.UNIT:
+            groups.append(("学段", frame.stage.astype(str)))
+        if (A.SCHOOL, "城乡") in env.fields:
+            groups.append(("城乡", env.fields[(A.SCHOOL, "城乡")].v[school].astype(str)))
+        applicable = item.verdict != 2
+        passed = item.verdict == 0
+        for by, labels in groups:
+            values, inverse = np.unique(labels[applicable], return_inverse=True)
+            totals = np.bincount(inverse, minlength=len(values))
+            passes = np.bincount(inverse, weights=passed[applicable].astype(float), minlength=len(values))
+            for value, total, ok in zip(values.tolist(), totals.tolist(), passes.tolist(), strict=True):
+                cell = table.setdefault((by, value), {"A": [0, 0], "B": [0, 0]})
+                cell[side] = [int(ok), int(total)]
     out = []
-    for (item, by, value), cell in table.items():
+    for (by, value), cell in table.items():
         pa = Fraction(cell["A"][0], cell["A"][1]) if cell["A"][1] else None
         pb = Fraction(cell["B"][0], cell["B"][1]) if cell["B"][1] else None
         if pa != pb:
-            out.append({"编号": item, "分组": by, "组": value, "A达标": cell["A"][0], "A总数": cell["A"][1],
+            out.append({"编号": name, "分组": by, "组": value, "A达标": cell["A"][0], "A总数": cell["A"][1],
                         "B达标": cell["B"][0], "B总数": cell["B"][1]})
     return out
