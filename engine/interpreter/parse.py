@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import hashlib
+import os
+import pickle
 import re
 from collections.abc import Callable
 from datetime import date
@@ -148,10 +151,56 @@ def parse_text(text: str, path: str = "<文本>") -> A.RuleFile:
         _TEXT.reset(token)
 
 
+def _cache_dir() -> Path | None:
+    if os.environ.get("JUNHENG_NO_CACHE"):
+        return None
+    base = os.environ.get("JUNHENG_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "junheng")
+    return Path(base) / "ast"
+
+
+@functools.lru_cache(maxsize=1)
+def _grammar_digest() -> str:
+    return hashlib.sha256(GRAMMAR_PATH.read_bytes() + Path(__file__).read_bytes()).hexdigest()[:16]
+
+
 def parse_file(path: str | Path, shown: str | None = None) -> A.RuleFile:
-    """Read and parse a rule file (UTF-8, with or without BOM); `shown` names it in messages."""
+    """Read and parse a rule file (UTF-8, with or without BOM); `shown` names it in messages.
+
+    Parsed files are cached by content hash (with the grammar's and this module's), so a second
+    process skips parsing; a cache that cannot be read or written is simply not used.
+    """
     p = Path(path)
     name = shown or str(path)
+    try:
+        raw_bytes = p.read_bytes()
+    except OSError:
+        raw_bytes = None
+    cache = _cache_dir()
+    key = None
+    if cache is not None and raw_bytes is not None:
+        key = cache / (hashlib.sha256(raw_bytes + name.encode("utf-8")).hexdigest() + _grammar_digest() + ".pickle")
+        try:
+            with open(key, "rb") as fh:
+                cached = pickle.load(fh)
+            if isinstance(cached, A.RuleFile):
+                return cached
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+            pass
+    result = _parse_file(p, name)
+    if key is not None:
+        try:
+            key.parent.mkdir(parents=True, exist_ok=True)
+            tmp = key.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, key)
+        except OSError:
+            pass
+    return result
+
+
+def _parse_file(p: Path, name: str) -> A.RuleFile:
     try:
         raw = p.read_bytes()
     except OSError as exc:
