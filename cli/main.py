@@ -66,10 +66,32 @@ def _write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """Keep an existing file's mode; a new file gets the usual 0666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _refuse_overwriting_inputs(output: Path | None, *inputs: Path | None) -> None:
+    if output is None:
+        return
+    for source in inputs:
+        if source is not None and source.exists() and output.exists() and output.resolve() == source.resolve():
+            raise UsageError(Diagnostic("E512", f"输出文件 {output} 就是输入文件,不能覆盖",
+                                        hint="用 -o 指定另一个文件名"))
 
 
 def _write_json_atomic(path: Path, header: dict[str, Any], rows: Any) -> None:
@@ -81,6 +103,9 @@ def _write_json_atomic(path: Path, header: dict[str, Any], rows: Any) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             write_json(fh, header, rows)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -174,6 +199,7 @@ def _warning_lines(facts: Any) -> list[str]:
 def eval_cmd(schools: Path | None, counties: Path | None, rules_name: str, rules_dir: Path | None,
              as_of: Any, fmt: str, output: Path | None) -> None:
     """评估:按规则集评估学校表与县区表,输出县的总体结论、未达标项目、学校与差异系数。"""
+    _refuse_overwriting_inputs(output, schools, counties)
     rules, facts, results, day = _load(schools, counties, rules_name, rules_dir, as_of)
     if fmt == "xlsx":
         from engine.render.xlsx import rows_to_xlsx

@@ -90,8 +90,16 @@ def load_rules(name: str = "国家", rules_dir: Path | None = None) -> CompiledR
         raise UsageError(Diagnostic("E502", f"找不到规则集「{name}」",
                                     hint=f"可用的规则集:{'、'.join(sorted(groups))}"))
     rs = layer(groups, name)
-    checked = check(rs)
-    return CompiledRules(rs, checked, compile_plan(checked))
+    return _check_and_compile(rs)
+
+
+def _check_and_compile(rs: RuleSet) -> CompiledRules:
+    try:
+        checked = check(rs)
+        return CompiledRules(rs, checked, compile_plan(checked))
+    except RecursionError:
+        raise RuleError(Diagnostic("E109", f"规则集「{rs.name}」中有嵌套太深或太长的表达式,无法处理",
+                                   hint="把很长的式子拆成几个指标,或减少括号的层数")) from None
 
 
 def check_paths(paths: list[Path], root: Path | None = None) -> list[CompiledRules]:
@@ -102,9 +110,7 @@ def check_paths(paths: list[Path], root: Path | None = None) -> list[CompiledRul
     diags: list[Diagnostic] = []
     for name in groups:
         try:
-            rs = layer(groups, name)
-            checked = check(rs)
-            out.append(CompiledRules(rs, checked, compile_plan(checked)))
+            out.append(_check_and_compile(layer(groups, name)))
         except RuleError as exc:
             diags.extend(d for d in exc.diagnostics if d not in diags)
     if diags:

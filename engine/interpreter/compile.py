@@ -203,7 +203,7 @@ def _compile_binop(checked: Checked, e: A.BinOp, fkey: str) -> Fn:
     def run(env: Env) -> Col:
         a, b = left(env), right(env)
         s = _merge_status(a, b)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if op == "+":
                 v = a.v + b.v
             elif op == "-":

@@ -206,7 +206,7 @@ def _aggregate_detail(results: Results, info: dict[str, Any], exact: Exact) -> d
     for r in info["rows"]:
         x = exact.value(call.args[0], child, r)
         w: Value = Fraction(1)
-        if call.func in ("差异系数", "平均"):
+        if call.func == "差异系数" or (call.func == "平均" and call.weight is not None):
             wexpr = call.weight if call.weight is not None else A.Ref("学生数", call.span)
             w = exact.value(wexpr, child, r)
         rows.append((subject_of(results, child, r), x, w))

@@ -11,7 +11,6 @@ import contextvars
 import functools
 import hashlib
 import os
-import pickle
 import re
 from collections.abc import Callable
 from datetime import date
@@ -23,6 +22,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from engine.interpreter import ast as A
+from engine.interpreter import astcache
 from engine.interpreter.errors import Diagnostic, RuleError, Span
 
 GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar.lark"
@@ -146,7 +146,11 @@ def parse_text(text: str, path: str = "<文本>") -> A.RuleFile:
     except VisitError as exc:
         if isinstance(exc.orig_exc, RuleError):
             raise exc.orig_exc from None
+        if isinstance(exc.orig_exc, RecursionError):
+            raise RuleError(_too_deep(path)) from None
         raise
+    except RecursionError:
+        raise RuleError(_too_deep(path)) from None
     finally:
         _TEXT.reset(token)
 
@@ -167,8 +171,8 @@ def _grammar_digest() -> str:
 def parse_file(path: str | Path, shown: str | None = None) -> A.RuleFile:
     """Read and parse a rule file (UTF-8, with or without BOM); `shown` names it in messages.
 
-    Parsed files are cached by content hash (with the grammar's and this module's), so a second
-    process skips parsing; a cache that cannot be read or written is simply not used.
+    Parsed files are cached by content hash (with the grammar's and this module's) as plain JSON
+    data, so a second process skips parsing and a planted cache file cannot run code.
     """
     p = Path(path)
     name = shown or str(path)
@@ -179,23 +183,19 @@ def parse_file(path: str | Path, shown: str | None = None) -> A.RuleFile:
     cache = _cache_dir()
     key = None
     if cache is not None and raw_bytes is not None:
-        key = cache / (hashlib.sha256(raw_bytes + name.encode("utf-8")).hexdigest() + _grammar_digest() + ".pickle")
+        key = cache / (hashlib.sha256(raw_bytes + name.encode("utf-8")).hexdigest() + _grammar_digest() + ".json")
         try:
-            with open(key, "rb") as fh:
-                cached = pickle.load(fh)
-            if isinstance(cached, A.RuleFile):
-                return cached
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-            pass
+            return astcache.loads(key.read_bytes())
+        except (OSError, ValueError, TypeError, KeyError, RecursionError):
+            pass  # absent, stale or tampered with: parse again
     result = _parse_file(p, name)
     if key is not None:
         try:
             key.parent.mkdir(parents=True, exist_ok=True)
             tmp = key.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.write_bytes(astcache.dumps(result))
             os.replace(tmp, key)
-        except OSError:
+        except (OSError, RecursionError):
             pass
     return result
 
@@ -317,8 +317,18 @@ def _syntax_diagnostic(exc: UnexpectedInput, path: str, text: str) -> Diagnostic
 # ---------------------------------------------------------------- tree → AST
 
 
+MAX_DIGITS = 30  # no standard needs more; bigger numbers would overflow float64 arithmetic
+
+
+def _too_deep(path: str) -> Diagnostic:
+    return Diagnostic("E109", "表达式嵌套太深或太长,无法处理", Span(path, 1, 1, 1, 2),
+                      hint="把很长的式子拆成几个指标,或减少括号的层数")
+
+
 def _num(text: str) -> Fraction:
     t = text.replace(",", "")
+    if len(t.replace(".", "")) > MAX_DIGITS + 2:
+        raise _NumberTooLarge(text)
     scale = Fraction(1)
     if t.endswith("%"):
         t, scale = t[:-1], Fraction(1, 100)
@@ -350,6 +360,10 @@ _LEVEL_OF = {"学部指标": A.UNIT, "学校指标": A.SCHOOL, "县指标": A.CO
 def _toks(children: list[Any]) -> list[Any]:
     """Children without keyword tokens (they carry no information once the rule matched)."""
     return [c for c in children if not (isinstance(c, Token) and c.type.startswith("KW_"))]
+
+
+class _NumberTooLarge(ValueError):
+    """A numeral longer than any standard needs (E108)."""
 
 
 class _Tagged(tuple):  # type: ignore[type-arg]
@@ -469,7 +483,7 @@ class _ToAst(Transformer[Token, A.RuleFile]):
 
     def signed_number(self, meta: Any, ch: list[Any]) -> A.Num:
         sign, tok = ch
-        value = _num(str(tok))
+        value = self._checked_num(tok)
         text = str(tok)
         if sign is not None and str(sign) == "-":
             value, text = -value, "-" + text
@@ -660,7 +674,17 @@ class _ToAst(Transformer[Token, A.RuleFile]):
 
     # --- expressions
     def number(self, meta: Any, ch: list[Any]) -> A.Num:
-        return A.Num(_num(str(ch[0])), str(ch[0]), self._span(meta))
+        return A.Num(self._checked_num(ch[0]), str(ch[0]), self._span(meta))
+
+    def _checked_num(self, tok: Token) -> Fraction:
+        try:
+            value = _num(str(tok))
+        except _NumberTooLarge:
+            value = Fraction(10) ** 400
+        if abs(value) >= Fraction(10) ** 15:
+            raise RuleError(Diagnostic("E108", f"数字「{str(tok)[:20]}{'…' if len(str(tok)) > 20 else ''}」太大",
+                                       _tok_span(tok, self.path), hint="数值应小于 10 的 15 次方"))
+        return value
 
     def text(self, meta: Any, ch: list[Any]) -> A.Text:
         return A.Text(self._str(ch[0]) or "", self._span(meta))

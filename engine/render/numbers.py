@@ -17,9 +17,13 @@ def _decimal(x: Fraction, places: int) -> Decimal:
 def fmt_number(x: Fraction | float, unit: str | None = None, places: int | None = None, trim: bool = False) -> str:
     """4280 → 4,280; 4.28 → 4.28; 0.9 → 0.90; 0.412345 → 0.412; with unit "%" 0.095 → 9.50%."""
     if isinstance(x, float):
-        if math.isnan(x):
-            return "—"
+        if math.isnan(x) or math.isinf(x):
+            return "—" if math.isnan(x) else ("∞" if x > 0 else "-∞")
+        if abs(x) >= 1e15:
+            return f"{x:.6g}"
         x = Fraction(Decimal(repr(x)))
+    if abs(x) >= 10**15:
+        return f"{float(x):.6g}"
     if unit == "%":
         return f"{fmt_number(x * 100, None, None if trim else (2 if places is None else places), trim)}%"
     if trim and places is None:
@@ -74,6 +78,8 @@ def exact_string(x: float | Fraction | None, places: int = 6) -> str | None:
     if isinstance(x, float):
         if math.isnan(x) or math.isinf(x):
             return None
+        if abs(x) >= 1e15:
+            return format(Decimal(repr(x)).normalize(), "f")  # beyond any real quantity: no quantizing
         d = Decimal(repr(x))
     else:
         d = Decimal(x.numerator) / Decimal(x.denominator)

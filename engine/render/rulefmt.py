@@ -23,7 +23,12 @@ IND = "  "
 def format_text(text: str, path: str = "<文本>") -> str:
     """Format one rule file (raises RuleError when it does not parse)."""
     rf = parse_text(text, path)
-    lines = text.splitlines()
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    # lines as the parser counts them: only \n ends a line (\r\n keeps its \r, stripped below)
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    if lines and lines[-1] == "":
+        lines.pop()
     standalone, trailing = _comments(lines)
     items: list[tuple[int, int, list[str]]] = []  # (first line, last line, printed lines)
     if rf.header is not None:
@@ -44,7 +49,9 @@ def format_text(text: str, path: str = "<文本>") -> str:
         out.extend(_comment_block(lines, block))
         if block and any(not lines[n - 1].strip() for n in range(block[-1] + 1, first)):
             out.append("")  # the author separated the comment from the statement
-        out.extend("# " + c for n in range(first, last + 1) for c in trailing.get(n, []))
+        inside = [lines[n - 1].strip() for n in range(first + 1, last + 1) if n in standalone]
+        out.extend(("# " + c).rstrip() for n in range(first, last + 1) for c in trailing.get(n, []))
+        out.extend(inside)  # comments between a statement's clauses go just above it
         out.extend(printed)
         prev_end = last
     tail = [n for n in range(prev_end + 1, len(lines) + 1) if n in standalone]
@@ -116,12 +123,16 @@ def _q(text: str | None) -> str:
     return f'"{text}"' if text is not None else ""
 
 
+def _title(text: str | None) -> str | None:
+    return _q(text) if text is not None else None
+
+
 def _join(*parts: str | None) -> str:
     return " ".join(p for p in parts if p)
 
 
 def _header(h: A.Header) -> list[str]:
-    out = [_join("规则集", h.name, _q(h.title) if h.title else None)]
+    out = [_join("规则集", h.name, _title(h.title))]
     if h.inherits:
         out.append(IND + f"继承 {h.inherits}")
     if h.docno:
@@ -177,45 +188,46 @@ def _statement(s: A.Statement) -> list[str]:
 
 def _decl(d: A.Decl) -> list[str]:
     if isinstance(d, A.FieldDecl):
-        head = _join("字段", d.entity, d.name, _q(d.title) if d.title else None, d.type,
+        head = _join("字段", d.entity, d.name, _title(d.title), d.type,
                      f"单位 {d.unit}" if d.unit else None, "必需" if d.required else None)
         return [head, *_tail(d.source, d.note)]
     if isinstance(d, A.ParamDecl):
         values = _values(d.values)
-        head = _join("参数", d.name, _q(d.title) if d.title else None)
+        head = _join("参数", d.name, _title(d.title))
         first = f"{head} = {values[0]}" if values else head
         if d.unit:
             first += f" 单位 {d.unit}"
         more = [IND + f"值 {v}" for v in values[1:]]
         return [first, *more, *_tail(d.source, d.note), *([IND + "不得放宽"] if d.strict else [])]
     if isinstance(d, A.UnitDef):
-        return [_join("学部", d.stage, _q(d.title) if d.title else None, "当", expr_text(d.condition)),
+        return [_join("学部", d.stage, _title(d.title), "当", expr_text(d.condition)),
                 *_tail(d.source)]
     if isinstance(d, A.UnitField):
         pairs = ", ".join(f"{s} {expr_text(e)}" for s, e in d.by_stage)
-        head = _join("学部字段", d.name, _q(d.title) if d.title else None, "=", pairs,
+        head = _join("学部字段", d.name, _title(d.title), "=", pairs,
                      f"单位 {d.unit}" if d.unit else None)
         return [head, *_tail(d.source, d.note)]
     if isinstance(d, A.Split):
-        out = [_join("拆分", _q(d.title) if d.title else None)]
-        out.append(IND + "项目 " + "、".join(d.items))
+        out = [_join("拆分", _title(d.title))]
+        if d.items:
+            out.append(IND + "项目 " + "、".join(d.items))
         if d.weight:
             out.append(IND + f"权重 {d.weight}")
         if d.heads:
             out.append(IND + "人数 " + ", ".join(f"{s} {n}" for s, n in d.heads))
         return out + _tail(d.source, d.note)
     if isinstance(d, A.ScopeDecl):
-        out = [_join("范围", d.name, _q(d.title) if d.title else None, d.target)]
+        out = [_join("范围", d.name, _title(d.title), d.target)]
         out += [IND + "包含 " + expr_text(c) for c in d.include]
         out += [IND + "排除 " + expr_text(c) for c in d.exclude]
         return out + _tail(d.source, d.note)
     if isinstance(d, A.Indicator):
         kind = A.decl_kind(d)
-        out = [_join(kind, d.name, _q(d.title) if d.title else None, "分学段" if d.by_stage else None)]
+        out = [_join(kind, d.name, _title(d.title), "分学段" if d.by_stage else None)]
         out += list(_indicator_clauses(d))
         return out
     assert isinstance(d, A.Conclusion)
-    out = [_join(A.decl_kind(d), d.name, _q(d.title) if d.title else None, "分学段" if d.by_stage else None)]
+    out = [_join(A.decl_kind(d), d.name, _title(d.title), "分学段" if d.by_stage else None)]
     if d.combo is not None:
         out.append(IND + "要求 " + combo_text(d.combo))
     return out + _tail(d.source, d.note)

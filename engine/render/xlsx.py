@@ -34,6 +34,9 @@ def rows_to_xlsx(rows: Iterable[dict[str, Any]]) -> bytes:
         values = [_cell(row.get(c)) for c in COLUMNS]
         ws = sheets[name]
         ws.append(values)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
+                cell.data_type = "s"  # text from the data stays text, never a formula
         fill = _FAIL if row["结论"] == "未达标" else _MISSING if row["结论"] == "数据缺失" else None
         if fill is not None:
             for cell in ws[ws.max_row]:

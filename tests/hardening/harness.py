@@ -21,7 +21,6 @@ negative divisors) evaluated on the sample.
 from __future__ import annotations
 
 import dataclasses
-import decimal
 import random
 import re
 import signal
@@ -104,46 +103,9 @@ class KnownBug:
 #: Crashes already reported with a reproducer and a strict-xfail test; the fuzz tests count them
 #: instead of failing. Each entry names the test that pins it.
 KNOWN_BUGS: tuple[KnownBug, ...] = (
-    KnownBug("deep-expression-recursion",
-             "深层嵌套或很长的运算链(视形状约 230—450 层以上)在 parse.py 的 Transformer 等递归处抛出 RecursionError",
-             lambda e, stage: isinstance(e, RecursionError) or "maximum recursion depth" in str(e)),
-    KnownBug("huge-literal-digits",
-             "超过 4300 位的数字字面量在 parse.py 的 _num 中触发 Python 的整数位数上限(ValueError 经 lark VisitError 抛出)",
-             lambda e, stage: stage == "parse" and "Exceeds the limit" in str(e)),
-    KnownBug("huge-number-overflow",
-             "公式中超过 float 范围的数(如 10 的 400 次方)在 compile.py 转 float 时抛出 OverflowError",
-             lambda e, stage: isinstance(e, OverflowError) and stage in ("compile", "evaluate")),
-    KnownBug("float-overflow-warning",
-             "公式求值溢出为 inf 时 numpy 发出 RuntimeWarning(overflow),结果未标为数据问题",
-             lambda e, stage: isinstance(e, RuntimeWarning) and "overflow" in str(e) and stage == "evaluate"),
-    KnownBug("huge-value-render",
-             "很大(≥ 约 1e22)或溢出为 inf 的结果、要求值在 render/numbers.py(exact_string、fmt_number)中抛出"
-             " decimal.InvalidOperation 或 OverflowError:eval(文本/json/xlsx)与 explain 崩溃",
-             lambda e, stage: isinstance(e, decimal.InvalidOperation | OverflowError) and stage in ("render", "explain")),
-    KnownBug("explain-average-weight",
-             "解释县指标中的 平均(学校: …) 时,explain.py 默认用「学生数」作权重,而学校层没有这个名称:AssertionError",
-             lambda e, stage: isinstance(e, AssertionError) and stage == "explain" and str(e) == "学生数"),
     KnownBug("fmt-repeated-clause",
              "同一条目中重复的子句(两个「说明」「依据」「要求」…)被解析器静默取最后一个;junheng fmt 因而删掉作者写的前一个",
              lambda e, stage: isinstance(e, FormatterBroke) and e.known == "fmt-repeated-clause"),
-    KnownBug("fmt-splitlines",
-             "rulefmt 用 str.splitlines() 分行,它还在 \\r、\\x0c、U+0085、U+2028 等处断行,而语言只认 \\n:行号错位,注释被删",
-             lambda e, stage: isinstance(e, FormatterBroke) and e.known == "fmt-splitlines"),
-    KnownBug("fmt-empty-split",
-             "没有「项目」的「拆分」被格式化成「拆分\\n  项目」,结果无法解析",
-             lambda e, stage: isinstance(e, FormatterBroke) and e.known == "fmt-empty-split"),
-    KnownBug("fmt-comment-inside-statement",
-             "写在一条语句的子句之间的注释行(参数 p = 1 / # 注释 / 依据 \"x\")被 junheng fmt 删掉",
-             lambda e, stage: isinstance(e, FormatterBroke) and e.known == "fmt-comment-inside-statement"),
-    KnownBug("fmt-empty-comment",
-             "行尾的空注释「#」被格式化成带尾随空格的「# 」,再格式化一次才变成「#」(不幂等)",
-             lambda e, stage: isinstance(e, FormatterBroke) and e.known == "fmt-empty-comment"),
-    KnownBug("fmt-bom-comment",
-             "format_text 收到以 BOM 开头的文本时,第一行的注释被删(junheng fmt 读文件时去掉了 BOM,不受影响)",
-             lambda e, stage: isinstance(e, FormatterBroke) and e.known == "fmt-bom-comment"),
-    KnownBug("fmt-empty-title",
-             "空标题 \"\" 被格式化删掉(标题由 \"\" 变为没有)",
-             lambda e, stage: isinstance(e, FormatterBroke) and e.known == "fmt-empty-title"),
 )
 
 

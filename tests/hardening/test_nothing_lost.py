@@ -326,7 +326,6 @@ def test_facts_files_are_opened_read_only(work: Path, monkeypatch: pytest.Monkey
 # ---------------------------------------------------------------- reported bugs (cli/main.py)
 
 
-@pytest.mark.xfail(strict=True, reason="已报告:-o 指向输入文件时,eval 用结果覆盖了学校表(应拒绝,E5xx)")
 def test_output_onto_an_input_file_is_refused(work: Path) -> None:
     schools = work / "学校表.csv"
     before = schools.read_bytes()
@@ -335,8 +334,6 @@ def test_output_onto_an_input_file_is_refused(work: Path) -> None:
     assert out.exit_code != 0
 
 
-@pytest.mark.xfail(strict=True, reason="已报告:_write_atomic 用 mkstemp 建临时文件(权限 0600),"
-                                       "fmt 改写后规则文件由 0644 变成 0600,eval -o 的输出也不随 umask")
 def test_rewriting_keeps_the_file_mode(tmp_path: Path) -> None:
     rule = tmp_path / "a.rule"
     rule.write_text(MESSY, encoding="utf-8")
