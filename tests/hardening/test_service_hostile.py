@@ -34,7 +34,7 @@ def base_url() -> Iterator[str]:
     port = sock.getsockname()[1]
     app = create_app(limits=Limits(max_upload_bytes=2 * 1024 * 1024, max_request_bytes=2 * 1024 * 1024,
                                    timeout_seconds=20, workers=4))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_keep_alive=2))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_keep_alive=30))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
