@@ -1,33 +1,21 @@
 """`junheng remedy` (整改台账) and `junheng report` (county report): thin click commands.
 
-Registered on the group in cli/main.py with `cli.add_command(remedy_cmd)` and
-`cli.add_command(report_cmd)`. This module does not import cli.main at import time (the
-helpers are imported inside the commands), so cli/main.py may import it at its end, also
-when run as `python -m cli.main`.
+Registered on the group in cli/main.py; shared options and loading come from cli/common.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from cli.common import emit as _emit
+from cli.common import facts_options as _facts_options
+from cli.common import load as _load
+from cli.common import warning_lines as _warning_lines
+from cli.common import write_atomic as _write_atomic
 from engine.interpreter.errors import Diagnostic, UsageError
-
-
-def _facts_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """The same facts options as `junheng eval` (cli.main._facts_options)."""
-    f = click.option("--date", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-                     help="评估日期(决定参数取值),默认今天")(f)
-    f = click.option("--rules-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-                     help="规则目录(默认为自带的 rules/)")(f)
-    f = click.option("--rules", "rules_name", default="国家", show_default=True, help="规则集名称,如 国家、某省")(f)
-    f = click.option("--counties", type=click.Path(path_type=Path), default=None, help="县区表(.xlsx/.csv/.json)")(f)
-    f = click.option("--schools", type=click.Path(path_type=Path), default=None,
-                     help="学校表(.xlsx/.csv/.json);不给出时使用自带的示例县")(f)
-    return f
 
 
 @click.command("remedy")
@@ -41,7 +29,6 @@ def remedy_cmd(schools: Path | None, counties: Path | None, rules_name: str, rul
     \b
     例:junheng remedy -o 整改台账.xlsx -o 整改台账.md
     """
-    from cli.main import _emit, _load, _write_atomic
     from engine.render.ledger import ledger_markdown, ledger_rows, ledger_xlsx
 
     bad = [p for p in outputs if p.suffix.lower() not in (".xlsx", ".md")]
@@ -69,7 +56,6 @@ def remedy_cmd(schools: Path | None, counties: Path | None, rules_name: str, rul
 def report_cmd(schools: Path | None, counties: Path | None, rules_name: str, rules_dir: Path | None,
                as_of: Any, output: Path | None) -> None:
     """报告:生成一个独立的 HTML 页面:分领域结论、各指标分布图、差异系数与贡献、未达标学校的解释与整改。"""
-    from cli.main import _load, _warning_lines, _write_atomic
     from engine.render.report import render_report
 
     if output is None:
