@@ -45,39 +45,19 @@ FIXED_TIME = _dt.datetime(2024, 9, 1, 0, 0, 0)
 # --------------------------------------------------------------------------------------
 # Columns: exactly DESIGN.md §6, in that order.
 # --------------------------------------------------------------------------------------
-SCHOOL_COLUMNS = [
-    "学校标识码", "学校名称", "县区", "办学类型", "城乡", "寄宿制", "建成年份",
-    "小学生数", "初中生数", "高中生数",
-    "小学班数", "初中班数",
-    "小学最大班额", "初中最大班额",
-    "小学大班额班数", "初中大班额班数",
-    "小学专任教师数", "初中专任教师数",
-    "小学高于规定学历教师数", "初中高于规定学历教师数",
-    "小学骨干教师数", "初中骨干教师数",
-    "小学体育艺术教师数", "初中体育艺术教师数",
-    "持证专任教师数",
-    "教学及辅助用房面积", "体育运动场馆面积", "教学仪器设备值", "网络多媒体教室数",
-    "音乐专用教室数", "美术专用教室数",
-    "音乐专用教室最小面积", "美术专用教室最小面积",
-    "公用经费预算", "教师培训经费", "有章程",
-]
+# The canonical columns are defined once, in the product's generator (engine/synth.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from engine.synth import COUNTY_COLUMNS as _CANONICAL_COUNTY  # noqa: E402
+from engine.synth import SCHOOL_COLUMNS as _CANONICAL_SCHOOL  # noqa: E402
+
+SCHOOL_COLUMNS = list(_CANONICAL_SCHOOL)
 BASE_SCHOOL_COLUMNS = list(SCHOOL_COLUMNS)
 # Beyond DESIGN.md §6: the 2012 基本均衡 rule set (rules/基本均衡/) reads these when present.
 BASIC_SCHOOL_COLUMNS = ["计算机台数", "图书册数", "小学中级及以上职称教师数", "初中中级及以上职称教师数"]
 SCHOOL_COLUMNS += BASIC_SCHOOL_COLUMNS
 
 COUNTY_COLUMNS = [
-    "县区", "省份",
-    "交流轮岗教师数", "符合交流条件教师数", "交流骨干教师数",
-    "优质高中招生计划数", "分配到校招生数",
-    "随迁子女数", "公办就读随迁子女数",
-    "适龄残疾儿童数", "缓学残疾儿童数", "入学残疾儿童数",
-    "初中三年巩固率", "教师培训完成率", "城区就近入学比例", "镇区就近入学比例", "社会认可度",
-    "教师平均工资", "公务员平均工资",
-    "特教生均公用经费",
-    "校际差异率",
-    "规划布局合理", "建设标准统一", "编制统筹", "留守儿童关爱体系健全", "信息化教学",
-    "德育良好", "课程开齐开足", "无过重课业负担", "质量监测达到III级",
+    *_CANONICAL_COUNTY,
     # Beyond the canonical columns: the national rules read them when present. 小规模学校
     # 公用经费按100人核定 is left out on purpose, so the main job shows a 数据缺失 item.
     "学校管理信息化", "以考试方式招生", "违规择校", "重点校重点班",
