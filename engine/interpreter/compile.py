@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.interpreter import ast as A
 from engine.interpreter.check import Checked, Ctx
-from engine.interpreter.exact import Unknown, aggregate_child, compare, round_half_up
+from engine.interpreter.exact import Unknown, aggregate_child, compare, round_half_up, to_fraction
 from engine.interpreter.frames import COUNTY_STAGE, MISSING, NA, OK, ZERO, Col, Env, const, frame_key, param_value
 
 Fn = Callable[[Env], Col]
@@ -77,6 +77,14 @@ def compile_scope(checked: Checked, scope: A.ScopeDecl, fkey: str) -> Fn:
     """A scope → a boolean column (status MISSING where the condition cannot be decided)."""
     includes = [compile_expr(checked, c, fkey) for c in scope.include]
     excludes = [compile_expr(checked, c, fkey) for c in scope.exclude]
+    key = ("范围", scope.name, fkey)
+
+    def cached(env: Env) -> Col:
+        # one scope serves many items (资源配置学部: 7 indicators and 7 CVs): compute it once
+        col = env.cache.get(key)
+        if col is None:
+            col = env.cache[key] = run(env)
+        return col
 
     def run(env: Env) -> Col:
         n = env.frames[fkey].n
@@ -95,7 +103,7 @@ def compile_scope(checked: Checked, scope: A.ScopeDecl, fkey: str) -> Fn:
         status = np.where(unknown & inside, MISSING, OK).astype(np.int8)
         return Col(inside.astype(np.float64), status)
 
-    return run
+    return cached
 
 
 def compile_expr(checked: Checked, e: A.Expr, fkey: str) -> Fn:
@@ -121,13 +129,14 @@ def compile_expr(checked: Checked, e: A.Expr, fkey: str) -> Fn:
         return _compile_compare(checked, e, fkey)
     if isinstance(e, A.In):
         operand = compile_expr(checked, e.operand, fkey)
-        options = [compile_expr(checked, o, fkey) for o in e.options]
+        options = [_literal(o) if _literal(o) is not None else compile_expr(checked, o, fkey) for o in e.options]
 
         def run_in(env: Env) -> Col:
             a = operand(env)
             hit = np.zeros(len(a.v), dtype=bool)
             for fn in options:
-                hit |= a.v == fn(env).v
+                # a literal option is compared as a scalar: no column of copies to build
+                hit |= a.v == (fn if not callable(fn) else fn(env).v)
             if e.negate:
                 hit = ~hit
             return Col(hit.astype(np.float64), a.s.copy())
@@ -156,6 +165,17 @@ def compile_expr(checked: Checked, e: A.Expr, fkey: str) -> Fn:
     return _compile_call(checked, e, fkey, ctx)
 
 
+def _literal(e: A.Expr) -> str | float | None:
+    """The value of a literal option of 属于 (text, 学段, number), else None."""
+    if isinstance(e, A.Text):
+        return e.value
+    if isinstance(e, A.StageLit):
+        return e.stage
+    if isinstance(e, A.Num):
+        return float(e.value)
+    return None
+
+
 def _compile_ref(checked: Checked, e: A.Ref, fkey: str, ctx: Ctx) -> Fn:
     sym = checked.lookup(e.name, ctx)
     assert sym is not None, e.name
@@ -164,18 +184,26 @@ def _compile_ref(checked: Checked, e: A.Ref, fkey: str, ctx: Ctx) -> Fn:
         return lambda env: Col(env.frames[fkey].stage, np.zeros(env.frames[fkey].n, dtype=np.int8))  # type: ignore[arg-type]
     if sym.kind == "param":
         def run_param(env: Env) -> Col:
+            # parameters are fixed for an evaluation: one column per frame, shared by every use
+            key = ("参数", name, fkey)
+            col = env.cache.get(key)
+            if col is None:
+                col = env.cache[key] = param_column(env)
+            return col
+
+        def param_column(env: Env) -> Col:
             values = env.params.get(name, {})
             n = env.frames[fkey].n
             if set(values) == {None}:
                 return const(n, float(values[None]))
-            stage = env.frames[fkey].stage
+            frame = env.frames[fkey]
             default = values.get(None)
             v = np.full(n, np.nan if default is None else float(default))
             s = np.full(n, MISSING if default is None else OK, dtype=np.int8)
             for st, val in values.items():
                 if st is None:
                     continue
-                hit = stage == st
+                hit = frame.is_stage(st)
                 v[hit] = float(val)
                 s[hit] = OK
             return Col(v, s)
@@ -310,6 +338,31 @@ def _rational_threshold(checked: Checked, e: A.Expr, fkey: str) -> Callable[[Env
     return None
 
 
+def _reads_facts_column(checked: Checked, e: A.Expr, fkey: str) -> bool:
+    """Is `e` a column of the facts as typed in (whose exact value is its float's shortest repr)?"""
+    if not isinstance(e, A.Ref):
+        return False
+    sym = checked.lookup(e.name, _ctx(fkey))
+    return sym is not None and sym.kind == "field"
+
+
+def _round_trips(x: Fraction) -> bool:
+    return to_fraction(float(x)) == x
+
+
+def _threshold_round_trips(env: Env, e: A.Expr) -> bool:
+    """Is every value the bound can take a decimal that float64 stores faithfully (0.9, 60, 85%)?
+
+    Then, for a value that is itself a typed-in decimal, comparing the two floats gives exactly
+    the answer comparing the two decimals would: shortest-repr decimals keep the floats' order.
+    """
+    if isinstance(e, A.Num):
+        return _round_trips(e.value)
+    if isinstance(e, A.Ref) and e.name in env.params:
+        return all(_round_trips(v) for v in env.params[e.name].values())
+    return False
+
+
 def _settle_ratios(env: Env, ratio: Ratio, threshold: Callable[[Env, int], Fraction | None], op: A.Cmp,
                    rows: np.ndarray, passed: np.ndarray) -> np.ndarray:
     """Decide near-bound rows exactly by integer arithmetic; return the rows still undecided."""
@@ -334,10 +387,53 @@ def _settle_ratios(env: Env, ratio: Ratio, threshold: Callable[[Env, int], Fract
     return np.array(left, dtype=np.int64)
 
 
+def _ratio_terms(env: Env, ratio: Ratio, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Numerator and denominator of a whole-number ratio at `rows`, as int64, and where they fit.
+
+    Rows whose product could overflow int64 (or are not whole) are marked unfit; the caller
+    settles those with Fractions.
+    """
+    top = np.full(len(rows), ratio.const.numerator, dtype=np.int64)
+    bottom = np.full(len(rows), ratio.const.denominator, dtype=np.int64)
+    magnitude = np.full(len(rows), float(abs(ratio.const.numerator)) + float(ratio.const.denominator))
+    fit = np.ones(len(rows), dtype=bool)
+    for fns, acc in ((ratio.numerator, top), (ratio.denominator, bottom)):
+        for fn in fns:
+            x = fn(env).v[rows]
+            fit &= np.isfinite(x) & (x == np.round(x))
+            x = np.where(fit, x, 0.0)
+            magnitude *= np.abs(x) + 1.0
+            acc *= x.astype(np.int64)
+    fit &= (magnitude < 2.0**62) & (bottom != 0)
+    return top, bottom, fit
+
+
+def _settle_rounding(env: Env, ratio: Ratio, up: bool, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """⌈a÷b⌉ / ⌊a÷b⌋ of whole numbers by integer division at `rows`; return the rows left over."""
+    top, bottom, fit = _ratio_terms(env, ratio, rows)
+    b = np.where(fit, bottom, 1)
+    t = np.where(b < 0, -top, top)
+    b = np.abs(b)
+    exact = -((-t) // b) if up else t // b
+    out[rows[fit]] = exact[fit].astype(np.float64)
+    return rows[~fit]
+
+
 def near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Rows whose float values are too close to trust a float comparison."""
+    """Rows whose float values are too close to trust a float comparison.
+
+    |a − b| ≤ NEAR · max(1, |a|, |b|), computed in place: it runs once per comparison over
+    every row, so its temporaries are a visible share of a national run.
+    """
     with np.errstate(invalid="ignore"):
-        return np.abs(a - b) <= NEAR * np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
+        a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+        gap = np.subtract(a, b)
+        np.abs(gap, out=gap)
+        scale = np.abs(a)
+        np.maximum(scale, np.abs(b), out=scale)
+        np.maximum(scale, 1.0, out=scale)
+        scale *= NEAR
+        return np.less_equal(gap, scale, out=np.empty(gap.shape, dtype=bool))
 
 
 def _compile_compare(checked: Checked, e: A.Compare, fkey: str) -> Fn:
@@ -384,6 +480,8 @@ def _compile_call(checked: Checked, e: A.Call, fkey: str, ctx: Ctx) -> Fn:
     if e.func in ("向上取整", "向下取整", "绝对值") or (e.func in ("最小", "最大") and len(e.args) > 1):
         args = [compile_expr(checked, a, fkey) for a in e.args]
         func = {"向上取整": np.ceil, "向下取整": np.floor, "绝对值": np.abs}.get(e.func)
+        rounding = e.func in ("向上取整", "向下取整")
+        ratio = _ratio(checked, e.args[0], fkey) if rounding else None
 
         def run_scalar(env: Env) -> Col:
             cols = [fn(env) for fn in args]
@@ -391,8 +489,12 @@ def _compile_call(checked: Checked, e: A.Call, fkey: str, ctx: Ctx) -> Fn:
             if func is not None:
                 # ceil/floor of a value a hair under an integer (e.g. 23.999…) is settled exactly
                 v = func(cols[0].v)
-                if e.func != "绝对值":
-                    for row in np.nonzero((s == OK) & near(cols[0].v, np.round(cols[0].v)))[0]:
+                if rounding:
+                    rows = np.nonzero((s == OK) & near(cols[0].v, np.round(cols[0].v)))[0]
+                    if len(rows) and ratio is not None:
+                        # ⌈班数÷12⌉ sits on an integer for every multiple of 12: integer division
+                        rows = _settle_rounding(env, ratio, e.func == "向上取整", rows, v)
+                    for row in rows:
                         ex = env.exact.value(e, fkey, int(row))  # type: ignore[attr-defined]
                         if not isinstance(ex, Unknown):
                             v[row] = float(ex)
@@ -497,6 +599,7 @@ def _compile_requirement(
     whole = keep is None and integral(checked, calc, _ctx(fkey)) and integral(checked, req.threshold, _ctx(fkey))
     ratio = _ratio(checked, calc, fkey) if keep is None and not whole else None
     rational_threshold = _rational_threshold(checked, req.threshold, fkey)
+    faithful = keep is None and _reads_facts_column(checked, calc, fkey)
 
     def run(env: Env, value: Col) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         t = threshold(env)
@@ -507,6 +610,9 @@ def _compile_requirement(
         with np.errstate(invalid="ignore"):
             passed = ufunc(value.v, t.v).astype(np.float64)
         rows = np.nonzero((s == OK) & near(value.v, t.v))[0] if not whole else np.empty(0, dtype=np.int64)
+        if len(rows) and faithful and _threshold_round_trips(env, req.threshold):
+            # a typed-in number against a short decimal bound: the float comparison is the exact one
+            rows = rows[:0]
         if len(rows) and ratio is not None and rational_threshold is not None:
             # whole numbers over whole numbers: decide exactly from the columns, no Fractions per row
             rows = _settle_ratios(env, ratio, rational_threshold, req.op, rows, passed)

@@ -7,7 +7,8 @@ built here: `explain` rebuilds them for the rows asked about.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import itertools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -30,6 +31,7 @@ from engine.interpreter.frames import (
     ZERO,
     Col,
     Env,
+    Fields,
     Frame,
     resolve_params,
 )
@@ -81,25 +83,28 @@ class Results:
         return Exact(self.plan.checked, self.env, tracer)
 
 
-def _table_cols(table: Any, level: str, types: Mapping[str, str]) -> dict[tuple[str, str], Col]:
-    out: dict[tuple[str, str], Col] = {}
+def _column(arr: np.ndarray) -> Col:
+    # status is MISSING (1) exactly where the cell is empty: a bool mask viewed as int8
+    if arr.dtype == object:
+        # the loader gives None for an empty text cell; compare whole columns, not cells
+        missing = (arr == None) | (arr == "")  # noqa: E711
+        return Col(arr, missing.view(np.int8))
+    v = arr if arr.dtype == np.float64 else arr.astype(np.float64)
+    return Col(v, np.isnan(v).view(np.int8))
+
+
+def _table_cols(table: Any, level: str, into: Fields) -> None:
+    """Every column of a facts table, converted when a rule (or a renderer) first reads it."""
     for name, arr in table.columns.items():
-        if arr.dtype == object:
-            # the loader gives None for an empty text cell; compare whole columns, not cells
-            missing = (arr == None) | (arr == "")  # noqa: E711
-            out[(level, name)] = Col(arr, np.where(missing, MISSING, OK).astype(np.int8))
-        else:
-            v = arr.astype(np.float64)
-            out[(level, name)] = Col(v, np.where(np.isnan(v), MISSING, OK).astype(np.int8))
-    return out
+        into.defer((level, name), lambda arr=arr: _column(arr))
 
 
 def build_env(plan: Plan, facts: Any, as_of: date) -> Env:
     """Frames and columns for one evaluation: schools → units (per 学段) → counties."""
     checked = plan.checked
     rs = checked.ruleset
-    field_types = {n: e.decl.type for n, e in rs.fields.items()}
-    fields = _table_cols(facts.schools, A.SCHOOL, field_types)
+    fields = Fields()
+    _table_cols(facts.schools, A.SCHOOL, fields)
     n_schools = facts.schools.n
     # Declared fields absent from the facts become all-missing columns (the loader warned).
     for name, entry in rs.fields.items():
@@ -111,7 +116,7 @@ def build_env(plan: Plan, facts: Any, as_of: date) -> Env:
     # counties: from the 县区表, or (when none given) from the schools' 县区 column
     school_county = fields[(A.SCHOOL, COUNTY_COLUMN)].v
     if facts.counties is not None:
-        fields.update(_table_cols(facts.counties, A.COUNTY, field_types))
+        _table_cols(facts.counties, A.COUNTY, fields)
         names = [str(x) for x in facts.counties.columns[COUNTY_COLUMN]]
     else:
         names = sorted({str(x) for x in school_county if x is not None})
@@ -121,8 +126,8 @@ def build_env(plan: Plan, facts: Any, as_of: date) -> Env:
         if entry.decl.entity == A.COUNTY and (A.COUNTY, name) not in fields:
             fields[(A.COUNTY, name)] = _missing_col(n_counties, entry.decl.type)
     county_index = {n: i for i, n in enumerate(names)}
-    uniq, inverse = np.unique(school_county.astype(str), return_inverse=True)
-    school_up = np.array([county_index.get(u, -1) for u in uniq.tolist()], dtype=np.int64)[inverse]
+    school_up = np.fromiter(map(county_index.get, school_county.tolist(), itertools.repeat(-1)), dtype=np.int64,
+                            count=len(school_county))
 
     params = resolve_params(rs.params, as_of)
     stages = tuple(s for s in A.STAGES if s in rs.unit_defs)
@@ -147,14 +152,16 @@ def build_env(plan: Plan, facts: Any, as_of: date) -> Env:
         stage_rows.append(np.full(len(rows), stages.index(stage)))
     srows = np.concatenate(school_rows) if school_rows else np.empty(0, dtype=np.int64)
     sidx = np.concatenate(stage_rows) if stage_rows else np.empty(0, dtype=np.int64)
-    order = np.lexsort((sidx, srows))
+    # by school, then 学段: the pieces are concatenated in 学段 order, so a stable sort suffices
+    order = np.argsort(srows, kind="stable")
     srows, sidx = srows[order].astype(np.int64), sidx[order]
-    unit_stage = np.array([stages[i] for i in sidx], dtype=object)
+    unit_stage = np.array(stages, dtype=object)[sidx] if stages else np.empty(0, dtype=object)
+    masks = {stage: sidx == k for k, stage in enumerate(stages)}  # integer codes: no string compares
     frames[A.UNIT] = Frame(A.UNIT, len(srows), {
         A.SCHOOL: srows, A.COUNTY: school_up[srows],
         COUNTY_STAGE: school_up[srows] * max(1, len(stages)) + sidx,
-    }, unit_stage)
-    _unit_fields(plan, env, srows, unit_stage)
+    }, unit_stage, masks)
+    _unit_fields(plan, env, srows, frames[A.UNIT])
     return env
 
 
@@ -163,43 +170,74 @@ def _missing_col(n: int, typ: str) -> Col:
     return Col(v, np.full(n, MISSING, dtype=np.int8))
 
 
-def _unit_fields(plan: Plan, env: Env, srows: np.ndarray, unit_stage: np.ndarray) -> None:
+def _unit_fields(plan: Plan, env: Env, srows: np.ndarray, units: Frame) -> None:
+    """学部字段 and split quantities: one value per unit, from its school's columns.
+
+    Each is computed when first read (a rule set often declares more than it uses).
+    """
     checked = plan.checked
     rs = checked.ruleset
     n = len(srows)
-    for name, entry in rs.unit_fields.items():
+    placed: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def at(stage: str) -> tuple[np.ndarray, np.ndarray]:
+        # the units of a 学段 and their schools, as integer indices (cheaper than masks, reused)
+        if stage not in placed:
+            index = np.flatnonzero(units.is_stage(stage))
+            placed[stage] = index, srows[index]
+        return placed[stage]
+
+    def unit_field(by_stage: tuple[tuple[str, A.Expr], ...]) -> Col:
         v = np.full(n, np.nan)
         s = np.full(n, NA, dtype=np.int8)
-        for stage, expr in entry.decl.by_stage:
+        for stage, expr in by_stage:
             col = compile_expr(checked, expr, A.SCHOOL)(env)
-            hit = unit_stage == stage
-            v[hit] = col.v[srows[hit]]
-            s[hit] = col.s[srows[hit]]
-        env.fields[(A.UNIT, name)] = Col(v, s)
+            index, rows = at(stage)
+            v[index] = col.v[rows]
+            s[index] = col.s[rows]
+        return Col(v, s)
+
+    for name, entry in rs.unit_fields.items():
+        env.fields.defer((A.UNIT, name), functools.partial(unit_field, entry.decl.by_stage))
     for split_entry in rs.splits.values():
-        split = split_entry.decl
-        weights = env.params.get(split.weight or "", {})
-        parts: dict[str, Col] = {}
-        for stage, head in split.heads:
-            col = env.fields[(A.SCHOOL, head)]
-            parts[stage] = Col(col.v * float(weights.get(stage, 0)), col.s)
-        total = sum((p.v for p in parts.values()), np.zeros(len(env.fields[(A.SCHOOL, COUNTY_COLUMN)].v)))
-        bad = np.zeros(len(total), dtype=np.int8)
-        for p in parts.values():
-            bad = np.maximum(bad, p.s)
-        for item in split.items:
-            whole = env.fields[(A.SCHOOL, item)]
-            v = np.full(n, np.nan)
-            s = np.full(n, NA, dtype=np.int8)
-            for stage, part in parts.items():
-                hit = unit_stage == stage
-                rows = srows[hit]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    v[hit] = whole.v[rows] * part.v[rows] / total[rows]
-                st = np.maximum(whole.s[rows], bad[rows])
-                st = np.where((total[rows] == 0) & (st == OK), ZERO, st)
-                s[hit] = st
-            env.fields[(A.UNIT, item)] = Col(v, s)
+        shares = functools.cache(functools.partial(_split_shares, env, split_entry.decl, at))
+        for item in split_entry.decl.items:
+            env.fields.defer((A.UNIT, item), functools.partial(_split_item, env, item, n, shares))
+
+
+Share = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _split_shares(env: Env, split: A.Split, at: Any) -> list[Share]:
+    """Per 学段: the units, their schools, the share's numerator and denominator, zero, status."""
+    weights = env.params.get(split.weight or "", {})
+    parts: dict[str, Col] = {}
+    for stage, head in split.heads:
+        col = env.fields[(A.SCHOOL, head)]
+        parts[stage] = Col(col.v * float(weights.get(stage, 0)), col.s)
+    total = sum((p.v for p in parts.values()), np.zeros(len(env.fields[(A.SCHOOL, COUNTY_COLUMN)].v)))
+    bad = np.zeros(len(total), dtype=np.int8)
+    for p in parts.values():
+        bad = np.maximum(bad, p.s)
+    shares = []
+    for stage, part in parts.items():
+        index, rows = at(stage)
+        t = total[rows]
+        shares.append((index, rows, part.v[rows], t, t == 0, bad[rows]))
+    return shares
+
+
+def _split_item(env: Env, item: str, n: int, shares: Any) -> Col:
+    whole = env.fields[(A.SCHOOL, item)]
+    v = np.full(n, np.nan)
+    s = np.full(n, NA, dtype=np.int8)
+    for index, rows, part_v, t, zero, share_bad in shares():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v[index] = whole.v[rows] * part_v / t
+        st = np.maximum(whole.s[rows], share_bad)
+        st[zero & (st == OK)] = ZERO
+        s[index] = st
+    return Col(v, s)
 
 
 def evaluate(plan: Plan, facts: Any, as_of: date) -> Results:

@@ -45,6 +45,50 @@ class Frame:
     n: int
     up: dict[str, np.ndarray] = field(default_factory=dict)
     stage: np.ndarray | None = None  # object array of 学段 for 学部 and 县区学段 rows
+    _masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def is_stage(self, stage: str) -> np.ndarray:
+        """Rows of this 学段, computed once per frame (comparing object arrays is slow)."""
+        mask = self._masks.get(stage)
+        if mask is None:
+            mask = self.stage == stage if self.stage is not None else np.zeros(self.n, dtype=bool)
+            self._masks[stage] = mask
+        return mask
+
+
+class Fields(dict[tuple[str, str], Col]):
+    """Fact columns by (level, name), each turned into a `Col` on first use.
+
+    A facts table carries every column of the file, most of which a given rule set never
+    reads; converting (and status-checking) them all up front was a tenth of a national run.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending: dict[tuple[str, str], Any] = {}
+
+    def defer(self, key: tuple[str, str], make: Any) -> None:
+        self._pending[key] = make
+
+    def __missing__(self, key: tuple[str, str]) -> Col:
+        make = self._pending.pop(key, None)
+        if make is None:
+            raise KeyError(key)
+        col: Col = make()
+        self[key] = col
+        return col
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key) or key in self._pending
+
+    def get(self, key: tuple[str, str], default: Any = None) -> Any:  # type: ignore[override]
+        return self[key] if key in self else default
+
+    def copy(self) -> Fields:  # type: ignore[override]
+        out = Fields()
+        out.update(self)
+        out._pending.update(self._pending)
+        return out
 
 
 def frame_key(level: str, staged: bool) -> str:
@@ -57,17 +101,23 @@ class Env:
     """Everything evaluation reads and writes: frames, fact columns, parameters, item results."""
 
     frames: dict[str, Frame]
-    fields: dict[tuple[str, str], Col]  # (home level, name) → column at that level
+    fields: Fields  # (home level, name) → column at that level
     params: dict[str, dict[str | None, Fraction]]  # resolved for the evaluation date
     as_of: date
     items: dict[str, Any] = field(default_factory=dict)  # name → ItemResult
     stages: tuple[str, ...] = A.STAGES
     exact: Any = None  # the Exact evaluator for this Env (set by evaluate; settles near-bound rows)
     text_columns: dict[str, np.ndarray] = field(default_factory=dict)
+    cache: dict[tuple[str, ...], Col] = field(default_factory=dict)  # columns fixed for the evaluation
 
 
 def const(n: int, value: object, dtype: object = np.float64) -> Col:
-    v = np.full(n, value, dtype=dtype)  # type: ignore[call-overload]
+    if dtype is object:
+        # np.full would build one new str per row; fill shares the one object
+        v = np.empty(n, dtype=object)
+        v.fill(value)
+    else:
+        v = np.full(n, value, dtype=dtype)  # type: ignore[call-overload]
     return Col(v, np.zeros(n, dtype=np.int8))
 
 

@@ -191,13 +191,13 @@ def _frac(x: Any) -> Fraction | None:
 
 def patched(env: Env, changes: Iterable[Change]) -> Env:
     """A copy of `env` whose fact columns carry the changes (totals cannot be patched)."""
-    fields = dict(env.fields)
+    fields = env.fields.copy()  # keeps the columns not converted yet
     for ch in changes:
         col = fields[(ch.var.level, ch.var.name)]
         v, s = col.v.copy(), col.s.copy()
         v[ch.var.row], s[ch.var.row] = float(ch.new), OK
         fields[(ch.var.level, ch.var.name)] = Col(v, s)
-    return dataclasses.replace(env, fields=fields)
+    return dataclasses.replace(env, fields=fields, cache={})  # cached scopes read the old columns
 
 
 def apply_changes(facts: Any, changes: Iterable[Change]) -> Any:
