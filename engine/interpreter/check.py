@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.interpreter import ast as A
 from engine.interpreter import units as U
@@ -55,6 +56,7 @@ class Checked:
     item_dims: dict[str, U.Dim | None]
     deps: dict[str, set[str]]
     warnings: list = field(default_factory=list)  # type: ignore[type-arg]
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # compile's static analyses
 
     def lookup(self, name: str, ctx: Ctx) -> Symbol | None:
         return _lookup(self.symbols, name, ctx)

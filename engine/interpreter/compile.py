@@ -258,7 +258,16 @@ def integral(checked: Checked, e: A.Expr, ctx: Ctx) -> bool:
 
     Such values are exact in float64 (below 2^53), so comparing them needs no exact re-check —
     the check that would otherwise run for every row sitting on its bound (rooms = ⌈班数÷12⌉).
+    Memoised per node: compiling asks it of the same subtrees again and again.
     """
+    key = (id(e), ctx)
+    memo = checked.memo
+    if key not in memo:
+        memo[key] = (_integral(checked, e, ctx), e)  # the node is kept so its id stays its own
+    return bool(memo[key][0])
+
+
+def _integral(checked: Checked, e: A.Expr, ctx: Ctx) -> bool:
     if isinstance(e, A.Num):
         return e.value.denominator == 1
     if isinstance(e, A.Bool | A.Text | A.StageLit):

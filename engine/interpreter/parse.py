@@ -165,7 +165,10 @@ def _cache_dir() -> Path | None:
 
 @functools.lru_cache(maxsize=1)
 def _grammar_digest() -> str:
-    return hashlib.sha256(GRAMMAR_PATH.read_bytes() + Path(__file__).read_bytes()).hexdigest()[:16]
+    # the grammar, the parser, the AST classes and the cache's encoding: any change re-parses
+    here = Path(__file__).resolve().parent
+    sources = [GRAMMAR_PATH, Path(__file__), here / "ast.py", here / "astcache.py", here / "errors.py"]
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:16]
 
 
 def parse_file(path: str | Path, shown: str | None = None) -> A.RuleFile:

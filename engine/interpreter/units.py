@@ -6,6 +6,7 @@ texts (每百名学生, 万元) and are the formula's business (× 100, × 10000
 
 from __future__ import annotations
 
+import functools
 import re
 
 Dim = tuple[tuple[str, int], ...]  # sorted (atom, exponent) pairs; () is dimensionless
@@ -19,6 +20,7 @@ _ALIASES = {
 _DIMENSIONLESS = {"", "%", "‰", "1", "比例", "倍"}
 
 
+@functools.lru_cache(maxsize=1024)  # the same few unit texts recur in every rule set
 def parse_unit(text: str | None) -> Dim | None:
     """A unit text → its dimension, or None when the text is not understood (never checked)."""
     if text is None:
