@@ -346,7 +346,7 @@ def diff_impact(data: Path, province: str = "辽宁") -> dict[str, Any]:
     specs = {s.name: s for s in field_specs(ra) + field_specs(rb)}
     facts = clock.run("load", load_facts, schools, counties, list(specs.values()))
     ea = clock.run("evaluate_a", evaluate, ra, facts, AS_OF)
-    eb = clock.run("evaluate_b", evaluate, rb, facts, AS_OF)
+    eb = clock.run("evaluate_b", evaluate, rb, facts, AS_OF, reuse=ea)  # as `junheng diff` does
     result = clock.run("impact", impact, ea, eb, changes)
     text = clock.run("render", render.render_text, "国家", province, changes, result)
     # one evaluation for comparison, after the warm-up above (so both are warm)

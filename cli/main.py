@@ -291,7 +291,8 @@ def diff_cmd(specs: tuple[str, ...], base: str | None, schools: Path | None, cou
             schools, counties = sample_dir() / "学校表.csv", counties or sample_dir() / "县区表.csv"
         specs_all = {s.name: s for s in field_specs(ra) + field_specs(rb)}
         facts = load_facts(schools, counties, list(specs_all.values()))
-        result = impact(evaluate(ra, facts, day), evaluate(rb, facts, day), changes)
+        base = evaluate(ra, facts, day)
+        result = impact(base, evaluate(rb, facts, day, reuse=base), changes)
     renderer = {"text": render.render_text, "markdown": render.render_markdown, "json": render.render_json}[fmt]
     _emit(renderer(a_label, b_label, changes, result), output)
     if result is not None and result.flips:

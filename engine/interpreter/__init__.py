@@ -126,6 +126,10 @@ def field_specs(rules: CompiledRules) -> list[Any]:
             for name, e in rules.ruleset.fields.items()]
 
 
-def evaluate(rules: CompiledRules, facts: Any, as_of: date | None = None) -> Results:
-    """Evaluate every unit, school and county of `facts` under `rules` as of a date."""
-    return _evaluate(rules.plan, facts, as_of or date.today())
+def evaluate(rules: CompiledRules, facts: Any, as_of: date | None = None, reuse: Results | None = None) -> Results:
+    """Evaluate every unit, school and county of `facts` under `rules` as of a date.
+
+    `reuse`: results of another rule set on the same facts and date; the items both sets
+    compute identically are shared instead of computed twice (diff, comparisons).
+    """
+    return _evaluate(rules.plan, facts, as_of or date.today(), reuse)

@@ -227,6 +227,27 @@ def _compile_binop(checked: Checked, e: A.BinOp, fkey: str) -> Fn:
     left = compile_expr(checked, e.left, fkey)
     right = compile_expr(checked, e.right, fkey)
     op = e.op
+    if isinstance(e.right, A.Num) and not (op == "÷" and e.right.value == 0):
+        # x × 100, x ÷ 12: a scalar, so no column of copies and no status to merge
+        k = float(e.right.value)
+        scalar = {"+": np.add, "-": np.subtract, "×": np.multiply, "÷": np.true_divide}[op]
+
+        def run_scalar(env: Env) -> Col:
+            a = left(env)
+            with np.errstate(invalid="ignore", over="ignore"):
+                return Col(scalar(a.v, k), a.s)
+
+        return run_scalar
+    if isinstance(e.left, A.Num) and op in "+×":
+        k_left = float(e.left.value)
+        commuted = np.add if op == "+" else np.multiply
+
+        def run_scalar_left(env: Env) -> Col:
+            b = right(env)
+            with np.errstate(invalid="ignore", over="ignore"):
+                return Col(commuted(k_left, b.v), b.s)
+
+        return run_scalar_left
 
     def run(env: Env) -> Col:
         a, b = left(env), right(env)
@@ -538,11 +559,11 @@ def _compile_call(checked: Checked, e: A.Call, fkey: str, ctx: Ctx) -> Fn:
         if weight is not None:
             wc = weight(env)
             bad |= (wc.s != OK) & use
-            wv = np.where(wc.s == OK, wc.v, 0.0)
-        xv = np.where(x.s == OK, x.v, 0.0).astype(np.float64) if x.v.dtype != object else np.zeros(len(x.v))
+            wv = wc.v
         mask = use & ~bad
         g = group[mask]
-        xs = xv[mask]
+        # rows in the mask have every input known, so the values are taken as they are
+        xs = x.v[mask].astype(np.float64) if x.v.dtype != object else np.zeros(len(g))
         ws = wv[mask]
         count = np.bincount(g, minlength=n).astype(np.float64)
         status = np.where(np.bincount(group[bad & use], minlength=n) > 0, MISSING, OK).astype(np.int8)
@@ -633,7 +654,7 @@ def _compile_requirement(
             th = ev.value(req.threshold, fkey, int(row))  # type: ignore[attr-defined]
             if not isinstance(v, Unknown) and not isinstance(th, Unknown):
                 passed[row] = 1.0 if compare(req.op, v, th) else 0.0
-        return passed, t.v.astype(np.float64), s
+        return passed, np.asarray(t.v, dtype=np.float64), s
 
     return run
 

@@ -298,7 +298,7 @@ def impact(ra: Any, rb: Any, changes: list[Change]) -> Impact:
         else:
             cause_set = changed & (deps.get(name, set()) | {name})
         ia, ib = items_a[name], items_b[name]
-        if ia.fkey != ib.fkey:
+        if ia is ib or ia.fkey != ib.fkey:  # shared by reuse: computed once, nothing can flip
             continue
         index_a = _row_map(ra, rb, ia.fkey, cache)
         b_rows = np.arange(len(ib.verdict))

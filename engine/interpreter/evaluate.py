@@ -35,6 +35,7 @@ from engine.interpreter.frames import (
     Frame,
     resolve_params,
 )
+from engine.interpreter.reuse import fingerprints
 
 
 @dataclass
@@ -73,11 +74,19 @@ class Results:
 
     plan: Plan
     env: Env
+    facts: Any = None  # what was evaluated (reuse needs the very same facts)
     items: dict[str, ItemResult] = field(default_factory=dict)
+    _fingerprints: dict[str, str] | None = field(default=None, repr=False)
 
     @property
     def checked(self):  # type: ignore[no-untyped-def]
         return self.plan.checked
+
+    def fingerprints(self) -> dict[str, str]:
+        """Each item's fingerprint (see reuse.py), computed on first use."""
+        if self._fingerprints is None:
+            self._fingerprints = fingerprints(self.plan.checked, self.env.params)
+        return self._fingerprints
 
     def exact(self, tracer: Any = None) -> Exact:
         return Exact(self.plan.checked, self.env, tracer)
@@ -240,13 +249,24 @@ def _split_item(env: Env, item: str, n: int, shares: Any) -> Col:
     return Col(v, s)
 
 
-def evaluate(plan: Plan, facts: Any, as_of: date) -> Results:
-    """Run every step of the plan over the facts; return the results columns."""
+def evaluate(plan: Plan, facts: Any, as_of: date, reuse: Results | None = None) -> Results:
+    """Run every step of the plan over the facts; return the results columns.
+
+    With `reuse` (another rule set's results on the same facts and date, as `diff` has), items
+    whose fingerprints match are taken from it instead of being computed again.
+    """
     env = build_env(plan, facts, as_of)
-    results = Results(plan, env)
+    results = Results(plan, env, facts)
     env.items = results.items
+    same: set[str] = set()
+    if reuse is not None and reuse.env.as_of == as_of and reuse.facts is facts:
+        mine, theirs = fingerprints(plan.checked, env.params), reuse.fingerprints()
+        same = {name for name, key in mine.items() if theirs.get(name) == key}
+        results._fingerprints = mine
     for step in plan.steps:
-        if isinstance(step.decl, A.Indicator):
+        if step.name in same:
+            results.items[step.name] = reuse.items[step.name]  # type: ignore[union-attr]
+        elif isinstance(step.decl, A.Indicator):
             results.items[step.name] = _run_indicator(step, env)
         else:
             results.items[step.name] = _run_conclusion(step, env, plan)

@@ -36,8 +36,8 @@ def ruleset_doc(info: RuleSetInfo) -> dict[str, Any]:
                   for li in rs.layers]}
 
 
-def run(info: RuleSetInfo, facts: Facts, day: date) -> Results:
-    return evaluate(info.rules, facts, day)
+def run(info: RuleSetInfo, facts: Facts, day: date, reuse: Results | None = None) -> Results:
+    return evaluate(info.rules, facts, day, reuse)
 
 
 def evaluate_doc(info: RuleSetInfo, facts: Facts, day: date) -> dict[str, Any]:
@@ -123,7 +123,8 @@ def diff_doc(a: RuleSetInfo, b: RuleSetInfo, facts: Facts | None, day: date) -> 
     changes = diff_rules(a.rules.checked, b.rules.checked, day)
     result = None
     if facts is not None:
-        result = impact(run(a, facts, day), run(b, facts, day), changes)
+        base = run(a, facts, day)
+        result = impact(base, run(b, facts, day, reuse=base), changes)
     doc = json.loads(render_json(a.name, b.name, changes, result))
     head = {**envelope(b, day), "内容哈希A": a.digest, "内容哈希B": b.digest}
     if facts is not None:
