@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from typing import IO, Any
 
 import click
 
+from cli.progress import Progress
 from engine.interpreter import CompiledRules, evaluate, field_specs, load_rules
 from engine.interpreter.errors import Diagnostic, UsageError
 from engine.packs import sample_dir
@@ -31,17 +33,22 @@ def facts_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def load(schools: Path | None, counties: Path | None, rules_name: str, rules_dir: Path | None,
-         as_of: Any) -> tuple[CompiledRules, Any, Any, date]:
+         as_of: Any, progress: Progress | None = None) -> tuple[CompiledRules, Any, Any, date]:
     """Rules, facts (the bundled sample when no schools file is given), results and the date."""
     from engine.facts import load_facts
 
-    rules = load_rules(rules_name, rules_dir)
+    progress = progress or Progress(enabled=False)
+    with progress.stage("读取规则"):
+        rules = load_rules(rules_name, rules_dir)
     if schools is None:
         schools = sample_dir() / "学校表.csv"
         counties = counties or sample_dir() / "县区表.csv"
-    facts = load_facts(schools, counties, field_specs(rules))
+    with progress.stage("读取数据"):
+        facts = load_facts(schools, counties, field_specs(rules))
     day = as_of.date() if as_of is not None else date.today()
-    return rules, facts, evaluate(rules, facts, day), day
+    with progress.stage("评估"):
+        results = evaluate(rules, facts, day)
+    return rules, facts, results, day
 
 
 def file_mode(path: Path) -> int:
@@ -54,10 +61,26 @@ def file_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
+def _is_stream(path: Path) -> bool:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode) or stat.S_ISSOCK(st.st_mode)
+
+
 @contextmanager
 def atomic_output(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     """A file to write `path` through: a temporary file beside it, synced and renamed into
-    place only when the block succeeds, so a failed run never leaves half a file."""
+    place only when the block succeeds, so a failed run never leaves half a file.
+
+    A device or pipe (`-o /dev/null`, `-o /dev/stdout`) is written straight through: renaming a
+    file over it would replace the device itself.
+    """
+    if _is_stream(path):
+        with open(path, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as stream:
+            yield stream
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
