@@ -260,9 +260,13 @@ def _compile_binop(checked: Checked, e: A.BinOp, fkey: str) -> Fn:
             elif op == "×":
                 v = a.v * b.v
             else:
-                zero = (b.v == 0) & (b.s == OK)
-                v = np.where(zero, np.nan, a.v / np.where(zero, 1.0, b.v))
-                s = np.where(zero & (s < ZERO), ZERO, s).astype(np.int8)
+                zero = b.v == 0
+                if zero.any():  # only then is the slow, careful path needed
+                    zero &= b.s == OK
+                    v = np.where(zero, np.nan, a.v / np.where(zero, 1.0, b.v))
+                    s = np.where(zero & (s < ZERO), ZERO, s).astype(np.int8)
+                else:
+                    v = a.v / b.v
         return Col(v, s)
 
     return run

@@ -279,13 +279,17 @@ def _run_indicator(step: Any, env: Env) -> ItemResult:
     if decl.keep is not None and col.v.dtype != object:
         col = Col(_round_column(env, step, col, decl.keep), col.s)
     passed, threshold, status = step.requirement(env, col)
-    verdict = np.where(passed != 0, PASS, FAIL).astype(np.int8)
-    verdict[status != OK] = DATA_MISSING
-    verdict[status == NA] = NOT_APPLICABLE
+    verdict = (passed == 0).astype(np.int8)  # PASS 0, FAIL 1
+    unknown = status != OK
+    if unknown.any():  # most rows of most items are known: skip the masked writes then
+        verdict[unknown] = DATA_MISSING
+        verdict[status == NA] = NOT_APPLICABLE
     if step.scope is not None:
         sc = step.scope(env)
         verdict[(sc.s == OK) & (sc.v == 0)] = NOT_APPLICABLE
-        verdict[sc.s != OK] = DATA_MISSING
+        undecided = sc.s != OK
+        if undecided.any():
+            verdict[undecided] = DATA_MISSING
     return ItemResult(step.name, step.fkey, col, threshold, verdict)
 
 
