@@ -131,12 +131,17 @@ def compile_expr(checked: Checked, e: A.Expr, fkey: str) -> Fn:
         operand = compile_expr(checked, e.operand, fkey)
         options = [_literal(o) if _literal(o) is not None else compile_expr(checked, o, fkey) for o in e.options]
 
+        literal_texts = all(isinstance(o, str) for o in options)
+
         def run_in(env: Env) -> Col:
             a = operand(env)
-            hit = np.zeros(len(a.v), dtype=bool)
-            for fn in options:
-                # a literal option is compared as a scalar: no column of copies to build
-                hit |= a.v == (fn if not callable(fn) else fn(env).v)
+            if literal_texts and a.v.dtype == object:
+                hit = _text_in(env, a.v, options)  # type: ignore[arg-type]
+            else:
+                hit = np.zeros(len(a.v), dtype=bool)
+                for fn in options:
+                    # a literal option is compared as a scalar: no column of copies to build
+                    hit |= a.v == (fn if not callable(fn) else fn(env).v)
             if e.negate:
                 hit = ~hit
             return Col(hit.astype(np.float64), a.s.copy())
@@ -163,6 +168,27 @@ def compile_expr(checked: Checked, e: A.Expr, fkey: str) -> Fn:
         return run_if
     assert isinstance(e, A.Call)
     return _compile_call(checked, e, fkey, ctx)
+
+
+def _text_in(env: Env, values: np.ndarray, options: list[str]) -> np.ndarray:
+    """`办学类型 属于 ("小学", …)` over a text column: each distinct text is looked up once.
+
+    The column is coded once per evaluation (its few distinct texts → small integers) and the
+    codes are shared by every 属于 on it, instead of one string comparison per row per option.
+    """
+    key = ("文本编码", str(id(values)))
+    coded = env.cache.get(key)
+    if coded is None or coded[0] is not values:  # type: ignore[index]
+        texts = values.tolist()
+        index = {t: i for i, t in enumerate(dict.fromkeys(texts))}
+        codes = np.fromiter(map(index.__getitem__, texts), dtype=np.int32, count=len(texts))
+        coded = env.cache[key] = (values, index, codes)  # type: ignore[assignment]
+    _, index, codes = coded  # type: ignore[misc]
+    wanted = np.zeros(len(index) + 1, dtype=bool)
+    for option in options:
+        if option in index:
+            wanted[index[option]] = True
+    return wanted[codes]
 
 
 def _literal(e: A.Expr) -> str | float | None:
@@ -454,20 +480,30 @@ def _settle_rounding(env: Env, ratio: Ratio, up: bool, rows: np.ndarray, out: np
 
 
 def near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Rows whose float values are too close to trust a float comparison.
+    """Rows whose float values are too close to trust a float comparison:
+    |a − b| ≤ NEAR · max(1, |a|, |b|).
 
-    |a − b| ≤ NEAR · max(1, |a|, |b|), computed in place: it runs once per comparison over
-    every row, so its temporaries are a visible share of a national run.
+    It runs once per comparison over every row, so it is done in two passes: rows within
+    NEAR · (the largest magnitude in either column) are candidates — a superset, found with
+    one subtraction and a few reductions — and only candidates get the per-row bound.
     """
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
         gap = np.subtract(a, b)
         np.abs(gap, out=gap)
-        scale = np.abs(a)
-        np.maximum(scale, np.abs(b), out=scale)
-        np.maximum(scale, 1.0, out=scale)
-        scale *= NEAR
-        return np.less_equal(gap, scale, out=np.empty(gap.shape, dtype=bool))
+        if not gap.size:
+            return np.zeros(gap.shape, dtype=bool)
+        # fmax/fmin skip NaN (missing rows); an all-NaN column reduces to NaN, which max() skips
+        ends = [abs(float(f.reduce(x, axis=None))) for x in (a, b) for f in (np.fmax, np.fmin)]
+        top = max([1.0, *(e for e in ends if e == e)])
+        out = np.less_equal(gap, NEAR * top)
+        if top == np.inf:  # an infinite value: every row is a candidate, as the formula says
+            out = np.ones(gap.shape, dtype=bool)
+        rows = np.flatnonzero(out)
+        if len(rows):
+            scale = np.maximum(np.maximum(np.abs(a[rows]), np.abs(b[rows])), 1.0)
+            out[rows] = gap[rows] <= NEAR * scale
+        return out
 
 
 def _compile_compare(checked: Checked, e: A.Compare, fkey: str) -> Fn:

@@ -108,7 +108,7 @@ class Env:
     stages: tuple[str, ...] = A.STAGES
     exact: Any = None  # the Exact evaluator for this Env (set by evaluate; settles near-bound rows)
     text_columns: dict[str, np.ndarray] = field(default_factory=dict)
-    cache: dict[tuple[str, ...], Col] = field(default_factory=dict)  # columns fixed for the evaluation
+    cache: dict[tuple[str, ...], Any] = field(default_factory=dict)  # columns fixed for the evaluation
 
 
 def const(n: int, value: object, dtype: object = np.float64) -> Col:
