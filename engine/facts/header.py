@@ -97,7 +97,7 @@ def _title_row_hint(raw: RawTable, names: Sequence[str]) -> str | None:
     if raw.header_row is None:
         return None
     wanted = set(names)
-    for cells, number in zip(raw.rows[:10], raw.row_numbers[:10], strict=False):
+    for cells, number in zip(raw.head(10), raw.row_numbers[:10], strict=False):
         hits = sum(1 for c in cells if isinstance(c, str) and header_key(c) in wanted)
         if hits >= max(2, len(wanted) // 2):
             return f"表头似乎在第 {number} 行:请删除它上方的标题行,让表头位于第 1 行"

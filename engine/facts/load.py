@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from engine.facts.fastparse import Parsed, parse_arrow_column
 from engine.facts.header import match_header, missing_columns
 from engine.facts.parse import parse_column, parse_text
 from engine.facts.read import Cell, RawTable, ReadFailure, raw_from_records, read_raw
@@ -29,11 +30,11 @@ def _shown(cell: Cell) -> str:
     return text if len(text) <= 30 else text[:30] + "…"
 
 
-def build_table(raw: RawTable, entity: str, specs: Mapping[str, FieldSpec]) -> tuple[Table, list[Diagnostic]]:
-    """A raw table → typed columns and every problem found in it (errors and warnings)."""
-    match = match_header(raw, specs)
-    _, optional, missing = missing_columns(raw, specs, match)
-    diagnostics = match.diagnostics + missing
+def _columns(raw: RawTable) -> Callable[[int, FieldSpec], Parsed]:
+    """How to parse the column at a position: from the fast reader's columns, or from the rows."""
+    if raw.columns is not None:
+        held = raw.columns
+        return lambda position, spec: parse_arrow_column(held[position], spec)
     n, width = len(raw.rows), len(raw.header)
     grid = np.empty((n, width), dtype=object)
     for i, row in enumerate(raw.rows):
@@ -41,17 +42,32 @@ def build_table(raw: RawTable, entity: str, specs: Mapping[str, FieldSpec]) -> t
             raw.rows[i] = (row + [None] * width)[:width]
     if n and width:
         grid[:, :] = raw.rows
+
+    def parse(position: int, spec: FieldSpec) -> Parsed:
+        cells = grid[:, position]
+        values, problems = parse_column(cells, spec)
+        return values, problems, cells.__getitem__
+
+    return parse
+
+
+def build_table(raw: RawTable, entity: str, specs: Mapping[str, FieldSpec]) -> tuple[Table, list[Diagnostic]]:
+    """A raw table → typed columns and every problem found in it (errors and warnings)."""
+    match = match_header(raw, specs)
+    _, optional, missing = missing_columns(raw, specs, match)
+    diagnostics = match.diagnostics + missing
+    n = len(raw.row_numbers)
+    column = _columns(raw)
     table = Table(entity, raw.source, n, {}, np.array(raw.row_numbers, dtype=np.int64), (), raw.sheet)
     for position, name in enumerate(match.names):
         if name is None:
             continue
         spec = specs.get(name) or FieldSpec(name, entity, TEXT)
-        cells = grid[:, position]
-        values, problems = parse_column(cells, spec)
+        values, problems, cell = column(position, spec)
         table.columns[name] = values
         for index, bad in problems:
             diagnostics.append(Diagnostic(
-                bad.code, f"{row_label(table, index)}列「{name}」的值「{_shown(cells[index])}」{bad.what}",
+                bad.code, f"{row_label(table, index)}列「{name}」的值「{_shown(cell(index))}」{bad.what}",
                 location(table, index, name), bad.hint))
     diagnostics += _uncomputed(raw, table, match.names, specs)
     for name in optional:

@@ -139,6 +139,12 @@ def _number_column(cells: np.ndarray, spec: FieldSpec) -> tuple[np.ndarray, list
     scaled: np.ndarray | None = None
     if array is None:
         array, problems, scaled = _careful_numbers(cells, spec)
+    return check_numbers(array, problems, scaled, spec)
+
+
+def check_numbers(array: np.ndarray, problems: list[tuple[int, Bad]], scaled: np.ndarray | None,
+                  spec: FieldSpec) -> tuple[np.ndarray, list[tuple[int, Bad]]]:
+    """Magnitude, integer, sign and percent of a column's numbers as written (also used by the fast CSV path)."""
     with np.errstate(invalid="ignore"):
         huge = np.abs(array) >= MAX_MAGNITUDE
         if huge.any():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -18,7 +17,12 @@ MAX_WARNINGS_PER_COLUMN = 20
 MAX_WAN_PER_STUDENT = 5.0
 #: 万元 per student below which (but above 0) the magnitude is probably wrong (1 元).
 MIN_WAN_PER_STUDENT = 0.0001
-_TEN_DIGITS = re.compile(r"\d{10}")
+
+
+def _ten_digits(value: str) -> bool:
+    """Ten decimal digits of any script, exactly what the regex \\d{10} matches (str.isdecimal is
+    Unicode category Nd, as \\d is), several times faster on 200,000 ids."""
+    return len(value) == 10 and value.isdecimal()
 
 
 def location(table: Table, index: int | None, column: str | None = None) -> FactLocation:
@@ -55,19 +59,23 @@ def check_ids(table: Table) -> list[Diagnostic]:
     if ids is None:
         return []
     out: list[Diagnostic] = []
-    first: dict[str, int] = {}
     odd: list[int] = []
-    for i, value in enumerate(ids):
-        if value is None:
-            continue
-        j = first.setdefault(value, i)
-        if j != i:
-            out.append(Diagnostic(
-                "E404", f"学校标识码「{value}」重复:{row_label(table, i)}与{row_label(table, j)}相同",
-                location(table, i, ID_COLUMN), "每所学校的学校标识码应唯一;请核对是否重复录入了同一所学校",
-                (Related(location(table, j, ID_COLUMN), "第一次出现在这里"),)))
-        elif not _TEN_DIGITS.fullmatch(value):
-            odd.append(i)
+    values = ids.tolist()
+    if len(set(values)) == len(values) - max(0, values.count(None) - 1):  # no repeats, the usual case
+        odd = [i for i, value in enumerate(values) if value is not None and not _ten_digits(value)]
+    else:
+        first: dict[str, int] = {}
+        for i, value in enumerate(ids):
+            if value is None:
+                continue
+            j = first.setdefault(value, i)
+            if j != i:
+                out.append(Diagnostic(
+                    "E404", f"学校标识码「{value}」重复:{row_label(table, i)}与{row_label(table, j)}相同",
+                    location(table, i, ID_COLUMN), "每所学校的学校标识码应唯一;请核对是否重复录入了同一所学校",
+                    (Related(location(table, j, ID_COLUMN), "第一次出现在这里"),)))
+            elif not _ten_digits(value):
+                odd.append(i)
     out += _capped(table, ID_COLUMN, np.array(odd, dtype=np.int64), lambda i: _warning(
         "W453", f"{row_label(table, i)}列「{ID_COLUMN}」的值「{ids[i]}」不是 10 位数字",
         location(table, i, ID_COLUMN), "学校标识码一般为 10 位数字;若确为特殊编码,可忽略此警告"), "学校标识码不是 10 位数字")
