@@ -7,9 +7,20 @@ Public API: `load_facts` (both files, raises `FactsError` with every error at on
 
 from __future__ import annotations
 
+from typing import Any
+
 from engine.facts.load import load_facts, load_records, read_table
-from engine.facts.model import record_model
 from engine.facts.spec import COUNTY, SCHOOL, FieldSpec
 from engine.facts.table import Facts, Table
+
+
+def __getattr__(name: str) -> Any:
+    # pydantic is imported only by what needs the record model (the service, schemas), not by
+    # every `junheng eval`
+    if name == "record_model":
+        from engine.facts.model import record_model
+
+        return record_model
+    raise AttributeError(name)
 
 __all__ = ["COUNTY", "SCHOOL", "Facts", "FieldSpec", "Table", "load_facts", "load_records", "read_table", "record_model"]
