@@ -100,12 +100,16 @@ def write_atomic(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def write_json_atomic(path: Path, header: dict[str, Any], rows: Any) -> None:
-    """Stream the JSON document into `path` atomically."""
-    from engine.render.rows import write_json
+def write_json_atomic(path: Path, header: dict[str, Any], results: Any, rows: Any = None) -> None:
+    """Stream the JSON document of `results` into `path` atomically (UTF-8 bytes, in blocks).
 
-    with atomic_output(path, "w") as fh:
-        write_json(fh, header, rows)
+    `rows` renders small results (default `result_rows`); see `write_results_json`.
+    """
+    from engine.render.jsonrows import write_results_json
+    from engine.render.rows import result_rows
+
+    with atomic_output(path) as fh:
+        write_results_json(fh, header, results, rows=rows or result_rows)
 
 
 def refuse_overwriting_inputs(output: Path | None, *inputs: Path | None) -> None:

@@ -125,15 +125,16 @@ def eval_cmd(schools: Path | None, counties: Path | None, rules_name: str, rules
         _write_atomic(output, rows_to_xlsx(result_rows(results)))
         click.echo(f"已写入 {output}", err=True)
     elif fmt == "json":
-        from engine.render.rows import write_json
+        from engine.render.jsonrows import write_results_json
 
         header = {"规则集": rules.ruleset.name, "文号": rules.ruleset.docno, "评估日期": day.isoformat(),
                   "警告": _warning_lines(facts)}
+        # result_rows renders small results (indented); large ones are encoded column-wise
         if output is None:
-            write_json(sys.stdout, header, result_rows(results))
+            write_results_json(sys.stdout, header, results, rows=result_rows)
             sys.stdout.write("\n")
         else:
-            _write_json_atomic(output, header, result_rows(results))
+            _write_json_atomic(output, header, results, rows=result_rows)
             click.echo(f"已写入 {output}", err=True)
 
     else:

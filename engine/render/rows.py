@@ -55,25 +55,35 @@ def missing_fields(results: Results, name: str, row: int) -> list[str]:
     return trace_fields
 
 
-def _labels(results: Results, fkey: str) -> dict[str, np.ndarray]:
+def label_sources(results: Results, fkey: str) -> dict[str, tuple[np.ndarray | None, np.ndarray | None]]:
+    """Where each label column of a frame comes from: (values, row index into them).
+
+    values None: the label is null for the frame; index None: one value per row already.
+    """
     env = results.env
     f = env.fields
     counties = f[(A.COUNTY, "县区")].v
     if fkey == A.UNIT:
-        school = env.frames[A.UNIT].up[A.SCHOOL]
-        return {"县区": counties[env.frames[A.UNIT].up[A.COUNTY]], "学校标识码": f[(A.SCHOOL, ID_COLUMN)].v[school],
-                "学校名称": f[(A.SCHOOL, NAME_COLUMN)].v[school], "学段": env.frames[A.UNIT].stage}  # type: ignore[dict-item]
+        unit = env.frames[A.UNIT]
+        school = unit.up[A.SCHOOL]
+        return {"县区": (counties, unit.up[A.COUNTY]), "学校标识码": (f[(A.SCHOOL, ID_COLUMN)].v, school),
+                "学校名称": (f[(A.SCHOOL, NAME_COLUMN)].v, school), "学段": (unit.stage, None)}
     if fkey == A.SCHOOL:
-        n = env.frames[A.SCHOOL].n
-        return {"县区": counties[env.frames[A.SCHOOL].up[A.COUNTY]], "学校标识码": f[(A.SCHOOL, ID_COLUMN)].v,
-                "学校名称": f[(A.SCHOOL, NAME_COLUMN)].v, "学段": np.full(n, None, dtype=object)}
+        return {"县区": (counties, env.frames[A.SCHOOL].up[A.COUNTY]), "学校标识码": (f[(A.SCHOOL, ID_COLUMN)].v, None),
+                "学校名称": (f[(A.SCHOOL, NAME_COLUMN)].v, None), "学段": (None, None)}
     if fkey == COUNTY_STAGE:
-        n = env.frames[COUNTY_STAGE].n
-        return {"县区": counties[env.frames[COUNTY_STAGE].up[A.COUNTY]], "学校标识码": np.full(n, None, dtype=object),
-                "学校名称": np.full(n, None, dtype=object), "学段": env.frames[COUNTY_STAGE].stage}  # type: ignore[dict-item]
-    n = env.frames[A.COUNTY].n
-    none = np.full(n, None, dtype=object)
-    return {"县区": counties, "学校标识码": none, "学校名称": none, "学段": none}
+        frame = env.frames[COUNTY_STAGE]
+        return {"县区": (counties, frame.up[A.COUNTY]), "学校标识码": (None, None), "学校名称": (None, None),
+                "学段": (frame.stage, None)}
+    return {"县区": (counties, None), "学校标识码": (None, None), "学校名称": (None, None), "学段": (None, None)}
+
+
+def _labels(results: Results, fkey: str) -> dict[str, np.ndarray]:
+    n = results.env.frames[fkey].n
+    out: dict[str, np.ndarray] = {}
+    for key, (values, index) in label_sources(results, fkey).items():
+        out[key] = np.full(n, None, dtype=object) if values is None else values if index is None else values[index]
+    return out
 
 
 def _value_strings(results: Results, decl: A.Indicator, item: ItemResult) -> list[str | None]:
