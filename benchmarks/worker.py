@@ -123,14 +123,20 @@ def stages(data: Path) -> dict[str, Any]:
     clock.laps["evaluate"] = {"s": total["s"] - frames_time[0], "cpu_s": total["cpu_s"] - frames_cpu[0],
                               "peak_mb": total["peak_mb"], "new_peak_mb": total["new_peak_mb"]}
 
-    rows = clock.run("render_rows", lambda: list(result_rows(results)))
-    doc = {"规则集": rules.ruleset.name, "文号": rules.ruleset.docno, "评估日期": AS_OF.isoformat(),
-           "警告": [], "结果": rows}
-    text = clock.run("render_json", lambda: json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8"))
+    # render = what `junheng eval --format json -o FILE` does after evaluating: the same writer,
+    # into a file (atomic: temporary file, fsync, rename)
+    from cli.common import write_json_atomic
+
+    header = {"规则集": rules.ruleset.name, "文号": rules.ruleset.docno, "评估日期": AS_OF.isoformat(), "警告": []}
+    with tempfile.TemporaryDirectory(dir=REPO / "benchmarks" / "out") as tmp:
+        target = Path(tmp) / "结果.json"
+        clock.run("render", write_json_atomic, target, header, results, result_rows)
+        json_bytes = target.stat().st_size
+    n_rows = sum(len(item.verdict) for item in results.items.values())
     env = results.env
     return {
         "schools": int(facts.schools.n), "counties": int(facts.counties.n),
-        "units": int(env.frames["学部"].n), "result_rows": len(rows), "json_bytes": len(text),
+        "units": int(env.frames["学部"].n), "result_rows": n_rows, "json_bytes": json_bytes,
         "laps": clock.laps, "peak_mb": maxrss_mb(),
     }
 

@@ -19,6 +19,7 @@ from cli.common import refuse_overwriting_inputs as _refuse_overwriting_inputs
 from cli.common import warning_lines as _warning_lines
 from cli.common import write_atomic as _write_atomic
 from cli.common import write_json_atomic as _write_json_atomic
+from cli.progress import Progress
 from engine.interpreter import CompiledRules, check_paths, evaluate, field_specs, load_rules
 from engine.interpreter import ast as A
 from engine.interpreter.errors import Diagnostic, JunhengError, UsageError
@@ -116,14 +117,27 @@ def eval_cmd(schools: Path | None, counties: Path | None, rules_name: str, rules
              as_of: Any, fmt: str, output: Path | None) -> None:
     """评估:按规则集评估学校表与县区表,输出县的总体结论、未达标项目、学校与差异系数。"""
     _refuse_overwriting_inputs(output, schools, counties)
-    rules, facts, results, day = _load(schools, counties, rules_name, rules_dir, as_of)
+    if fmt == "xlsx" and output is None:
+        raise UsageError(Diagnostic("E506", "xlsx 格式需要用 -o 指定输出文件", hint="例如:-o 评估结果.xlsx"))
+    with Progress() as progress:
+        rules, facts, results, day = _load(schools, counties, rules_name, rules_dir, as_of, progress)
+        if output is not None:
+            with progress.stage("写出结果"):
+                _write_results(rules, facts, results, day, fmt, output)
+    # the display is gone before anything reaches the terminal or stdout
+    if output is None:
+        _write_results(rules, facts, results, day, fmt, None)
+    else:
+        click.echo(f"已写入 {output}", err=True)
+
+
+def _write_results(rules: Any, facts: Any, results: Any, day: Any, fmt: str, output: Path | None) -> None:
+    """eval's output in its format, to the file or (without -o) to stdout."""
     if fmt == "xlsx":
         from engine.render.xlsx import rows_to_xlsx
 
-        if output is None:
-            raise UsageError(Diagnostic("E506", "xlsx 格式需要用 -o 指定输出文件", hint="例如:-o 评估结果.xlsx"))
+        assert output is not None
         _write_atomic(output, rows_to_xlsx(result_rows(results)))
-        click.echo(f"已写入 {output}", err=True)
     elif fmt == "json":
         from engine.render.jsonrows import write_results_json
 
@@ -135,10 +149,12 @@ def eval_cmd(schools: Path | None, counties: Path | None, rules_name: str, rules
             sys.stdout.write("\n")
         else:
             _write_json_atomic(output, header, results, rows=result_rows)
-            click.echo(f"已写入 {output}", err=True)
-
     else:
-        _emit(render_summary(results, day.isoformat(), _warning_lines(facts)), output)
+        text = render_summary(results, day.isoformat(), _warning_lines(facts))
+        if output is None:
+            click.echo(text)
+        else:
+            _write_atomic(output, text.encode("utf-8"))
 
 
 @cli.command("explain")

@@ -34,7 +34,9 @@ class Progress:
 
             self._bar = RichProgress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                                      MofNCompleteColumn(), TimeElapsedColumn(),
-                                     console=console or Console(stderr=True), transient=True)
+                                     console=console or Console(stderr=True), transient=True,
+                                     # stdout stays the command's own: never routed through the display
+                                     redirect_stdout=False, redirect_stderr=False)
 
     def __enter__(self) -> Progress:
         if self._bar is not None:

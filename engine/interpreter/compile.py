@@ -15,7 +15,7 @@ from fractions import Fraction
 import numpy as np
 
 from engine.interpreter import ast as A
-from engine.interpreter.check import Checked, Ctx
+from engine.interpreter.check import LEVEL_RANK, Checked, Ctx, walk
 from engine.interpreter.exact import Unknown, aggregate_child, compare, round_half_up, to_fraction
 from engine.interpreter.frames import COUNTY_STAGE, MISSING, NA, OK, ZERO, Col, Env, const, frame_key, param_value
 
@@ -120,6 +120,11 @@ def compile_expr(checked: Checked, e: A.Expr, fkey: str) -> Fn:
         return lambda env: const(env.frames[fkey].n, text, object)
     if isinstance(e, A.Ref):
         return _compile_ref(checked, e, fkey, ctx)
+    home = _condition_home(checked, e, ctx)
+    if home is not None:
+        # a condition on a school's own columns, used per 学部: decide it once per school
+        inner = compile_expr(checked, e, home)
+        return lambda env: inner(env).take(env.frames[fkey].up[home])
     if isinstance(e, A.Neg):
         inner = compile_expr(checked, e.operand, fkey)
         return lambda env: (lambda c: Col(-c.v, c.s))(inner(env))
@@ -168,6 +173,29 @@ def compile_expr(checked: Checked, e: A.Expr, fkey: str) -> Fn:
         return run_if
     assert isinstance(e, A.Call)
     return _compile_call(checked, e, fkey, ctx)
+
+
+def _condition_home(checked: Checked, e: A.Expr, ctx: Ctx) -> str | None:
+    """The higher level a condition can be decided at, when it reads only that level's facts.
+
+    `办学类型 为 "教学点"` in a 学部 scope reads the school's column: deciding it per school and
+    handing each 学部 its school's answer gives the same column, without copying text per row.
+    """
+    if not isinstance(e, A.Compare | A.In | A.Logic | A.Not):
+        return None
+    levels = set()
+    for node in walk(e):
+        if isinstance(node, A.Call):
+            return None
+        if isinstance(node, A.Ref):
+            sym = checked.lookup(node.name, ctx)
+            if sym is None or sym.kind != "field":
+                return None
+            levels.add(sym.level)
+    if len(levels) != 1:
+        return None
+    (level,) = levels
+    return level if LEVEL_RANK[level] > LEVEL_RANK[ctx.level] else None
 
 
 def _text_in(env: Env, values: np.ndarray, options: list[str]) -> np.ndarray:
@@ -509,6 +537,23 @@ def near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _compile_compare(checked: Checked, e: A.Compare, fkey: str) -> Fn:
     left = compile_expr(checked, e.left, fkey)
     right = compile_expr(checked, e.right, fkey)
+    text = _literal(e.right)
+    if e.op in (A.Cmp.EQ, A.Cmp.NE) and isinstance(text, str):
+        general = _compile_general_compare(checked, e, fkey, left, right)
+        equal = e.op is A.Cmp.EQ
+
+        def run_text(env: Env) -> Col:
+            a = left(env)
+            if a.v.dtype != object:
+                return general(env)
+            hit = _text_in(env, a.v, [text])  # the column's codes, shared with every 属于 on it
+            return Col((hit if equal else ~hit).astype(np.float64), a.s)
+
+        return run_text
+    return _compile_general_compare(checked, e, fkey, left, right)
+
+
+def _compile_general_compare(checked: Checked, e: A.Compare, fkey: str, left: Fn, right: Fn) -> Fn:
     ufunc = _NUMPY_CMP[e.op]
     whole = integral(checked, e.left, _ctx(fkey)) and integral(checked, e.right, _ctx(fkey))
 

@@ -60,6 +60,7 @@ def render_summary(results: Results, as_of: str, warnings: list[str] | None = No
     docno = f" · {rs.docno}" if rs.docno else ""
     chain = "".join(f",继承 {info.name}({info.docno or '未注明文号'})" for info in rs.layers[:-1])
     lines.append(f"规则集:{rs.name}({rs.title or ''}{docno}{chain})  评估日期:{as_of}")
+    groups = _Groups(results, len(counties))
     for c in range(len(counties)):
         lines.append("")
         lines.append(f"━━ {counties[c]} ━━")
@@ -71,9 +72,9 @@ def render_summary(results: Results, as_of: str, warnings: list[str] | None = No
             for name, _ in expand_ids(decl.combo.items, list(rs.items)):
                 v = _county_verdict(results, name, c)
                 lines.append(f"  {MARK[v]} {rs.items[name].decl.title or name}:{VERDICT_TEXT[v]}")
-        lines.extend(_failed_county_items(results, c))
-        lines.extend(_failing_schools(results, c))
-        lines.extend(_cv_table(results, c))
+        lines.extend(_failed_county_items(results, c, groups))
+        lines.extend(_failing_schools(results, c, groups))
+        lines.extend(_cv_table(results, c, groups))
     if warnings:
         lines.append("")
         lines.append("提示:")
@@ -81,7 +82,38 @@ def render_summary(results: Results, as_of: str, warnings: list[str] | None = No
     return "\n".join(lines)
 
 
-def _failed_county_items(results: Results, c: int) -> list[str]:
+class _Groups:
+    """Rows of each frame grouped by county, computed once: the summary walks county by county,
+    and scanning every row for every county made a national summary quadratic."""
+
+    def __init__(self, results: Results, n_counties: int) -> None:
+        self.results = results
+        self.n = n_counties
+        self._rows: dict[str, list[np.ndarray]] = {}
+        self._failing: dict[str, list[np.ndarray]] = {}
+
+    def _split(self, fkey: str, rows: np.ndarray) -> list[np.ndarray]:
+        county = self.results.env.frames[fkey].up[A.COUNTY][rows]
+        order = np.argsort(county, kind="stable")
+        bounds = np.searchsorted(county[order], np.arange(self.n + 1))
+        ordered = rows[order]
+        return [ordered[bounds[c]:bounds[c + 1]] for c in range(self.n)]
+
+    def rows(self, fkey: str, c: int) -> np.ndarray:
+        """The rows of frame `fkey` in county `c`, in frame order."""
+        if fkey not in self._rows:
+            self._rows[fkey] = self._split(fkey, np.arange(self.results.env.frames[fkey].n))
+        return self._rows[fkey][c]
+
+    def failing(self, name: str, c: int) -> np.ndarray:
+        """The rows of item `name` in county `c` that are 未达标."""
+        if name not in self._failing:
+            item = self.results.items[name]
+            self._failing[name] = self._split(item.fkey, np.flatnonzero(item.verdict == FAIL))
+        return self._failing[name][c]
+
+
+def _failed_county_items(results: Results, c: int, groups: _Groups) -> list[str]:
     rs = results.checked.ruleset
     out: list[str] = []
     for name, entry in rs.items.items():
@@ -89,7 +121,7 @@ def _failed_county_items(results: Results, c: int) -> list[str]:
         decl = entry.decl
         if not isinstance(decl, A.Indicator) or item.fkey not in (A.COUNTY, COUNTY_STAGE):
             continue
-        rows = [c] if item.fkey == A.COUNTY else list(np.nonzero(results.env.frames[COUNTY_STAGE].up[A.COUNTY] == c)[0])
+        rows = [c] if item.fkey == A.COUNTY else groups.rows(COUNTY_STAGE, c).tolist()
         for r in map(int, rows):
             v = int(item.verdict[r])
             if v not in (FAIL, DATA_MISSING):
@@ -105,7 +137,7 @@ def _failed_county_items(results: Results, c: int) -> list[str]:
     return (["", "未达标或数据缺失的县级项目:", *out]) if out else []
 
 
-def _failing_schools(results: Results, c: int) -> list[str]:
+def _failing_schools(results: Results, c: int, groups: _Groups) -> list[str]:
     """One line per school (unit) that fails some item: which items and by how much."""
     rs = results.checked.ruleset
     env = results.env
@@ -116,8 +148,7 @@ def _failing_schools(results: Results, c: int) -> list[str]:
         decl = entry.decl
         if item.fkey not in (A.UNIT, A.SCHOOL) or not isinstance(decl, A.Indicator):
             continue
-        county_of = env.frames[item.fkey].up[A.COUNTY]
-        for r in np.nonzero((item.verdict == FAIL) & (county_of == c))[0]:
+        for r in groups.failing(name, c):
             req = requirement_text(decl, float(item.threshold[r]), item)
             text = f"{name} {_value(results, name, int(r))}(要求 {req}"
             th, val = float(item.threshold[r]), float(item.col.v[r]) if item.col.v.dtype != object else np.nan
@@ -125,7 +156,12 @@ def _failing_schools(results: Results, c: int) -> list[str]:
                 text += f",为要求的 {fmt_number(val / th * 100, None, 1)}%"
             per_row.setdefault((item.fkey, int(r)), []).append(text + ")")
     out: list[str] = []
-    for (fkey, row), misses in sorted(per_row.items(), key=lambda kv: (int(env.frames[kv[0][0]].up.get(A.SCHOOL, np.arange(env.frames[kv[0][0]].n))[kv[0][1]]), kv[0][0])):
+    def school_of(key: tuple[str, int]) -> tuple[int, str]:
+        fkey, row = key
+        up = env.frames[fkey].up.get(A.SCHOOL)
+        return (int(up[row]) if up is not None else row), fkey
+
+    for (fkey, row), misses in sorted(per_row.items(), key=lambda kv: school_of(kv[0])):
         if fkey == A.UNIT:
             school = int(env.frames[A.UNIT].up[A.SCHOOL][row])
             who = f"{names[school]} · {env.frames[A.UNIT].stage[row]}部"  # type: ignore[index]
@@ -138,11 +174,11 @@ def _failing_schools(results: Results, c: int) -> list[str]:
     return (["", "有项目未达标的学校:", *out]) if out else []
 
 
-def _cv_table(results: Results, c: int) -> list[str]:
+def _cv_table(results: Results, c: int, groups: _Groups) -> list[str]:
     rs = results.checked.ruleset
     env = results.env
     stages = env.stages
-    rows = [r for r in range(env.frames[COUNTY_STAGE].n) if env.frames[COUNTY_STAGE].up[A.COUNTY][r] == c]
+    rows = groups.rows(COUNTY_STAGE, c).tolist()
     cv_items = [n for n, e in rs.items.items() if isinstance(e.decl, A.Indicator) and e.decl.by_stage
                 and isinstance(e.decl.calc, A.Call) and e.decl.calc.func == "差异系数"]
     if not cv_items:
