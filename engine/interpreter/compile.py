@@ -648,10 +648,14 @@ def _compile_call(checked: Checked, e: A.Call, fkey: str, ctx: Ctx) -> Fn:
         mask = use & ~bad
         g = group[mask]
         # rows in the mask have every input known, so the values are taken as they are
-        xs = x.v[mask].astype(np.float64) if x.v.dtype != object else np.zeros(len(g))
+        xs = x.v[mask] if x.v.dtype != object else np.zeros(len(g))
+        xs = xs if xs.dtype == np.float64 else xs.astype(np.float64)
         ws = wv[mask]
         count = np.bincount(g, minlength=n).astype(np.float64)
-        status = np.where(np.bincount(group[bad & use], minlength=n) > 0, MISSING, OK).astype(np.int8)
+        unknown = bad & use
+        status = np.zeros(n, dtype=np.int8)
+        if unknown.any():
+            status[np.bincount(group[unknown], minlength=n) > 0] = MISSING
         v: np.ndarray
         with np.errstate(divide="ignore", invalid="ignore"):
             if func_name == "计数":

@@ -123,7 +123,9 @@ def build_env(plan: Plan, facts: Any, as_of: date) -> Env:
             fields[(level, name)] = _missing_col(n, entry.decl.type)
 
     # counties: from the 县区表, or (when none given) from the schools' 县区 column
-    school_county = fields[(A.SCHOOL, COUNTY_COLUMN)].v
+    # the raw column: the map below needs only the names, not the column's status
+    school_county = facts.schools.columns[COUNTY_COLUMN] if COUNTY_COLUMN in facts.schools.columns \
+        else fields[(A.SCHOOL, COUNTY_COLUMN)].v
     if facts.counties is not None:
         _table_cols(facts.counties, A.COUNTY, fields)
         names = [str(x) for x in facts.counties.columns[COUNTY_COLUMN]]
