@@ -8,6 +8,7 @@ rounding error.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -62,6 +63,7 @@ def compile_plan(checked: Checked) -> Plan:
     return Plan(checked, tuple(steps))
 
 
+@functools.cache
 def _ctx(fkey: str) -> Ctx:
     return Ctx(A.COUNTY if fkey == COUNTY_STAGE else fkey, fkey in (A.UNIT, COUNTY_STAGE))
 
@@ -183,6 +185,13 @@ def _condition_home(checked: Checked, e: A.Expr, ctx: Ctx) -> str | None:
     """
     if not isinstance(e, A.Compare | A.In | A.Logic | A.Not):
         return None
+    key = ("home", id(e), ctx)
+    if key not in checked.memo:
+        checked.memo[key] = (_find_home(checked, e, ctx), e)  # the node is kept so its id stays its own
+    return checked.memo[key][0]  # type: ignore[no-any-return]
+
+
+def _find_home(checked: Checked, e: A.Expr, ctx: Ctx) -> str | None:
     levels = set()
     for node in walk(e):
         if isinstance(node, A.Call):
@@ -378,13 +387,31 @@ def _integral(checked: Checked, e: A.Expr, ctx: Ctx) -> bool:
     return isinstance(e, A.Compare | A.Logic | A.Not | A.In)
 
 
-@dataclass(frozen=True)
 class Ratio:
-    """A formula of the form k × (product of whole numbers) ÷ (product of whole numbers)."""
+    """A formula of the form k × (product of whole numbers) ÷ (product of whole numbers).
 
-    const: Fraction
-    numerator: tuple[Fn, ...]
-    denominator: tuple[Fn, ...]
+    Its factors are compiled on first use: most rule sets never have a row near the bound.
+    """
+
+    def __init__(self, checked: Checked, fkey: str, const: Fraction, num: list[A.Expr], den: list[A.Expr]) -> None:
+        self.const = const
+        self._parts = (checked, fkey, num, den)
+        self._fns: tuple[tuple[Fn, ...], tuple[Fn, ...]] | None = None
+
+    def _compiled(self) -> tuple[tuple[Fn, ...], tuple[Fn, ...]]:
+        if self._fns is None:
+            checked, fkey, num, den = self._parts
+            self._fns = (tuple(compile_expr(checked, x, fkey) for x in num),
+                         tuple(compile_expr(checked, x, fkey) for x in den))
+        return self._fns
+
+    @property
+    def numerator(self) -> tuple[Fn, ...]:
+        return self._compiled()[0]
+
+    @property
+    def denominator(self) -> tuple[Fn, ...]:
+        return self._compiled()[1]
 
 
 def _ratio(checked: Checked, e: A.Expr, fkey: str) -> Ratio | None:
@@ -407,8 +434,7 @@ def _ratio(checked: Checked, e: A.Expr, fkey: str) -> Ratio | None:
 
     if not walk(e, True) or not den:
         return None
-    return Ratio(const, tuple(compile_expr(checked, x, fkey) for x in num),
-                 tuple(compile_expr(checked, x, fkey) for x in den))
+    return Ratio(checked, fkey, const, num, den)
 
 
 def _rational_threshold(checked: Checked, e: A.Expr, fkey: str) -> Callable[[Env, int], Fraction | None] | None:
