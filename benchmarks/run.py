@@ -22,6 +22,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -45,13 +46,13 @@ def _env() -> dict[str, str]:
     return env
 
 
-def measure(cmd: list[str], timeout: float = 1800.0) -> dict[str, Any]:
+def measure(cmd: list[str], timeout: float = 1800.0, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run a command in a fresh process: wall time, its own peak RSS, exit code, stdout."""
     out_path = HERE / "out" / ".stdout"
     err_path = HERE / "out" / ".stderr"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=REPO, env=_env())
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=REPO, env={**_env(), **(extra_env or {})})
         deadline = started + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -70,8 +71,8 @@ def measure(cmd: list[str], timeout: float = 1800.0) -> dict[str, Any]:
             "stderr": err_path.read_text(encoding="utf-8", errors="replace")[-2000:]}
 
 
-def worker(*args: str, timeout: float = 1800.0) -> dict[str, Any]:
-    run = measure([sys.executable, str(HERE / "worker.py"), *args], timeout)
+def worker(*args: str, timeout: float = 1800.0, env: dict[str, str] | None = None) -> dict[str, Any]:
+    run = measure([sys.executable, str(HERE / "worker.py"), *args], timeout, env)
     if run["rc"] != 0:
         raise SystemExit(f"worker {' '.join(args)} failed ({run['rc']}):\n{run['stderr']}")
     data: dict[str, Any] = json.loads(run["stdout"].strip().splitlines()[-1])
@@ -138,10 +139,10 @@ def growth(t_small: float, t_big: float, n_small: int, n_big: int) -> str:
     return f"{math.log(t_big / t_small) / math.log(n_big / n_small):.2f}"
 
 
-STAGES = ("rules", "load", "validate", "frames", "evaluate", "render_rows", "render_json")
+STAGES = ("rules", "load", "validate", "frames", "evaluate", "render")
 STAGE_NAMES = {"rules": "rules (parse+layer+check+compile 国家)", "load": "load (read CSV)",
                "validate": "validate (typed columns, checks)", "frames": "split / build frames",
-               "evaluate": "evaluate (all items)", "render_rows": "render rows", "render_json": "render JSON text"}
+               "evaluate": "evaluate (all items)", "render": "render JSON to file (as `eval -o`)"}
 
 
 def report(r: dict[str, Any]) -> str:
@@ -259,7 +260,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100,1000,3000", help="county counts, comma-separated")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=5, help="runs of the resource-allocation comparison (best kept)")
+    parser.add_argument("--repeat", type=int, default=9, help="runs of the resource-allocation comparison (best kept)")
     parser.add_argument("--skip-e2e", action="store_true", help="skip the end-to-end CLI runs")
     parser.add_argument("--explain-size", type=int, default=1000)
     parser.add_argument("--diff-size", type=int, default=1000)
@@ -279,7 +280,7 @@ def main() -> None:
         log(f"[{s}] data: {r['generate'][str(s)]['schools']:,} schools in {data[s]}")
         r["stages"][str(s)] = worker("stages", str(data[s]))
         log(f"[{s}] stages: " + ", ".join(f"{k} {v['s']:.3f}s" for k, v in r["stages"][str(s)]["laps"].items()))
-        r["resource"][str(s)] = worker("resource", str(data[s]), str(args.repeat if s < 3000 else max(3, args.repeat // 2)))
+        r["resource"][str(s)] = worker("resource", str(data[s]), str(args.repeat))
         x = r["resource"][str(s)]
         log(f"[{s}] resource: junheng {x['junheng_s']:.3f}s numpy {x['reference_s']:.3f}s ratio {x['ratio']:.1f} "
             f"agree {x['agree']['all']}")
@@ -298,7 +299,9 @@ def main() -> None:
             target.unlink(missing_ok=True)
             log(f"[{s}] e2e eval json: {run['wall_s']:.2f}s {run['peak_mb']:.0f} MB")
 
-    rules_runs = [worker("rules") for _ in range(3)]
+    # cold: an empty parse cache (so every file is parsed and the cache written); then cached twice
+    with tempfile.TemporaryDirectory() as cache:
+        rules_runs = [worker("rules", env={"JUNHENG_CACHE_DIR": cache}) for _ in range(4)]
     r["rules"] = {"runs": rules_runs}
     log(f"rules: {[round(x['load_all_s'], 3) for x in rules_runs]}")
 
