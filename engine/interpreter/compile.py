@@ -261,6 +261,12 @@ def _compile_ref(checked: Checked, e: A.Ref, fkey: str, ctx: Ctx) -> Fn:
                 return const(n, float(values[None]))
             frame = env.frames[fkey]
             default = values.get(None)
+            if frame.codes is not None:
+                # one lookup per row in a table of the 学段's values (a stage's own value wins)
+                picked = [values.get(st, default) for st in frame.stages]
+                table_v = np.array([np.nan if x is None else float(x) for x in picked])
+                table_s = np.array([MISSING if x is None else OK for x in picked], dtype=np.int8)
+                return Col(table_v[frame.codes], table_s[frame.codes])
             v = np.full(n, np.nan if default is None else float(default))
             s = np.full(n, MISSING if default is None else OK, dtype=np.int8)
             for st, val in values.items():

@@ -147,9 +147,11 @@ def build_env(plan: Plan, facts: Any, as_of: date) -> Env:
         A.COUNTY: Frame(A.COUNTY, n_counties),
     }
     n_cs = n_counties * max(1, len(stages))
+    cs_codes = np.arange(n_cs) % max(1, len(stages))
     frames[COUNTY_STAGE] = Frame(
         COUNTY_STAGE, n_cs, {A.COUNTY: np.arange(n_cs) // max(1, len(stages))},
-        np.array([stages[i % len(stages)] for i in range(n_cs)] if stages else [None] * n_cs, dtype=object))
+        np.array(stages, dtype=object)[cs_codes] if stages else np.full(n_cs, None, dtype=object),
+        codes=cs_codes if stages else None, stages=stages)
     env = Env(frames, fields, params, as_of, stages=stages)
     env.exact = Exact(checked, env)  # type: ignore[attr-defined]
 
@@ -171,7 +173,7 @@ def build_env(plan: Plan, facts: Any, as_of: date) -> Env:
     frames[A.UNIT] = Frame(A.UNIT, len(srows), {
         A.SCHOOL: srows, A.COUNTY: school_up[srows],
         COUNTY_STAGE: school_up[srows] * max(1, len(stages)) + sidx,
-    }, unit_stage, masks)
+    }, unit_stage, masks, codes=sidx, stages=stages)
     _unit_fields(plan, env, srows, frames[A.UNIT])
     return env
 

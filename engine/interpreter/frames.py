@@ -46,6 +46,8 @@ class Frame:
     up: dict[str, np.ndarray] = field(default_factory=dict)
     stage: np.ndarray | None = None  # object array of 学段 for 学部 and 县区学段 rows
     _masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    codes: np.ndarray | None = None  # each row's 学段 as its index in `stages` (when known)
+    stages: tuple[str, ...] = ()
 
     def is_stage(self, stage: str) -> np.ndarray:
         """Rows of this 学段, computed once per frame (comparing object arrays is slow)."""
