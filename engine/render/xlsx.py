@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
 from engine.render.diagnostics import display_width
@@ -16,38 +18,62 @@ COLUMNS = ["对象", "县区", "学校标识码", "学校名称", "学段", "编
 SHEETS = ["县区", "学校", "学部"]
 _FAIL = PatternFill("solid", fgColor="FDE2E1")
 _MISSING = PatternFill("solid", fgColor="FFF4CE")
+_BOLD = Font(bold=True)
+
+
+MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included: more rows go on to 学部(2), …
+WIDTH_SAMPLE = 10_000  # column widths are fitted to the first rows (the workbook is streamed)
 
 
 def rows_to_xlsx(rows: Iterable[dict[str, Any]]) -> bytes:
-    """The same rows as the JSON output, as .xlsx bytes (deterministic: fixed workbook dates)."""
-    wb = Workbook()
-    wb.remove(wb.active)  # type: ignore[arg-type]
-    sheets = {name: wb.create_sheet(name) for name in SHEETS}
+    """The same rows as the JSON output, as .xlsx bytes (deterministic: fixed workbook dates).
+
+    Written in openpyxl's streaming mode, so a national run (millions of rows) neither holds
+    a cell object per value nor exceeds Excel's row limit: a full sheet continues on a new one.
+    """
+    wb = Workbook(write_only=True)
+    it = iter(rows)
+    head = list(itertools.islice(it, WIDTH_SAMPLE))
     widths: dict[str, list[int]] = {name: [display_width(c) for c in COLUMNS] for name in SHEETS}
-    for ws in sheets.values():
-        ws.append(COLUMNS)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-    for row in rows:
-        name = row["对象"]
-        values = [_cell(row.get(c)) for c in COLUMNS]
-        ws = sheets[name]
-        ws.append(values)
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
-                cell.data_type = "s"  # text from the data stays text, never a formula
-        fill = _FAIL if row["结论"] == "未达标" else _MISSING if row["结论"] == "数据缺失" else None
-        if fill is not None:
-            for cell in ws[ws.max_row]:
-                cell.fill = fill
-        w = widths[name]
-        for i, v in enumerate(values):
-            w[i] = min(60, max(w[i], display_width(str(v or ""))))
-    for name, ws in sheets.items():
+    for row in head:
+        w = widths[row["对象"]]
+        for i, c in enumerate(COLUMNS):
+            w[i] = min(60, max(w[i], display_width(str(_cell(row.get(c)) or ""))))
+    current: dict[str, tuple[Any, int]] = {}  # 对象 → (sheet being written, rows in it)
+    counts: dict[str, int] = {}
+
+    def new_sheet(name: str) -> Any:
+        counts[name] = counts.get(name, 0) + 1
+        ws = wb.create_sheet(name if counts[name] == 1 else f"{name}({counts[name]})")
         for i, width in enumerate(widths[name]):
             ws.column_dimensions[chr(ord("A") + i)].width = width + 2
+        ws.freeze_panes = "A2"
+        ws.append([_styled(ws, c, font=_BOLD) for c in COLUMNS])
+        current[name] = (ws, 1)
+        return ws
+
+    for name in SHEETS:
+        new_sheet(name)
+    for row in itertools.chain(head, it):
+        name = row["对象"]
+        ws, used = current[name]
+        if used >= MAX_ROWS:
+            ws, used = new_sheet(name), 1
+        fill = _FAIL if row["结论"] == "未达标" else _MISSING if row["结论"] == "数据缺失" else None
+        ws.append([_styled(ws, _cell(row.get(c)), fill=fill) for c in COLUMNS])
+        current[name] = (ws, used + 1)
     return stable_xlsx(wb)
+
+
+def _styled(ws: Any, value: Any, font: Font | None = None, fill: PatternFill | None = None) -> Any:
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
+        cell.data_type = "s"  # text from the data stays text, never a formula
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    return cell
 
 
 def stable_xlsx(wb: Workbook) -> bytes:
