@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import shutil
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,7 @@ SHEETS = ["县区", "学校", "学部"]
 _FAIL = PatternFill("solid", fgColor="FDE2E1")
 _MISSING = PatternFill("solid", fgColor="FFF4CE")
 _BOLD = Font(bold=True)
+_FORMULA_START = ("=", "+", "-", "@")
 
 
 MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included: more rows go on to 学部(2), …
@@ -60,14 +62,18 @@ def rows_to_xlsx(rows: Iterable[dict[str, Any]]) -> bytes:
         if used >= MAX_ROWS:
             ws, used = new_sheet(name), 1
         fill = _FAIL if row["结论"] == "未达标" else _MISSING if row["结论"] == "数据缺失" else None
-        ws.append([_styled(ws, _cell(row.get(c)), fill=fill) for c in COLUMNS])
+        values = [_cell(row.get(c)) for c in COLUMNS]
+        if fill is None and not any(isinstance(v, str) and v.startswith(_FORMULA_START) for v in values):
+            ws.append(values)  # most rows: plain values, no cell objects
+        else:
+            ws.append([_styled(ws, v, fill=fill) for v in values])
         current[name] = (ws, used + 1)
     return stable_xlsx(wb)
 
 
 def _styled(ws: Any, value: Any, font: Font | None = None, fill: PatternFill | None = None) -> Any:
     cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
         cell.data_type = "s"  # text from the data stays text, never a formula
     if font is not None:
         cell.font = font
@@ -91,12 +97,15 @@ def stable_xlsx(wb: Workbook) -> bytes:
         for info in src.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=(2017, 4, 26, 0, 0, 0))
             entry.compress_type = zipfile.ZIP_DEFLATED
-            data = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 # openpyxl stamps the save time into dcterms:modified; pin it like the rest
                 data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>2017-04-26T00:00:00Z\g<2>", data)
-            dst.writestr(entry, data)
+                              rb"\g<1>2017-04-26T00:00:00Z\g<2>", src.read(info.filename))
+                dst.writestr(entry, data)
+                continue
+            # sheets of a national run are hundreds of MB unpacked: copy them through in pieces
+            with src.open(info) as piece_in, dst.open(entry, "w", force_zip64=True) as piece_out:
+                shutil.copyfileobj(piece_in, piece_out, 1 << 20)
     return out.getvalue()
 
 
