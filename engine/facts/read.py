@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from engine.facts.fastcsv import read_fast
+from engine.facts.fastxlsx import read_fast as read_fast_xlsx
 from engine.facts.spec import TABLE_KEYS_EN, TABLE_NAMES
 from engine.interpreter.errors import Diagnostic, FactLocation
 
@@ -278,6 +279,10 @@ def _read_xlsx(path: Path, source: str, entity: str) -> RawTable:
     import openpyxl
 
     _read_bytes(path, source)  # existence, permission and emptiness, with the same messages
+    fast = read_fast_xlsx(path, TABLE_NAMES[entity])
+    if fast is not None:  # the same table, read by calamine; formulas checked only where cells are empty
+        table = RawTable(source, "xlsx", fast.sheet, fast.header, fast.header_row, fast.rows, fast.row_numbers)
+        return _finish_xlsx(path, source, fast.sheet, table, fast.with_blanks if fast.formulas else set())
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds of errors on a damaged file
@@ -308,6 +313,10 @@ def _read_xlsx(path: Path, source: str, entity: str) -> RawTable:
         raise _fail(source, f"读取「{source}」时出错:{e}", "文件可能已损坏;" + _SAVE_AS) from e
     finally:
         wb.close()
+    return _finish_xlsx(path, source, sheet, table, with_blanks)
+
+
+def _finish_xlsx(path: Path, source: str, sheet: str, table: RawTable, with_blanks: set[int]) -> RawTable:
     if table.header_row is None:
         raise _fail(source, f"「{source}」的工作表「{sheet}」是空的", "第 1 行应为表头,其后每行一条记录")
     if with_blanks:
