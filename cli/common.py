@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import stat
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import click
 
 from cli.progress import Progress
+from engine.atomic import atomic_output, write_atomic
 from engine.interpreter import CompiledRules, evaluate, field_specs, load_rules
 from engine.interpreter.errors import Diagnostic, UsageError
 from engine.packs import sample_dir
@@ -49,55 +46,6 @@ def load(schools: Path | None, counties: Path | None, rules_name: str, rules_dir
     with progress.stage("评估"):
         results = evaluate(rules, facts, day)
     return rules, facts, results, day
-
-
-def file_mode(path: Path) -> int:
-    """Keep an existing file's mode; a new file gets the usual 0666 less the umask."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _is_stream(path: Path) -> bool:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return False
-    return stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode) or stat.S_ISSOCK(st.st_mode)
-
-
-@contextmanager
-def atomic_output(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
-    """A file to write `path` through: a temporary file beside it, synced and renamed into
-    place only when the block succeeds, so a failed run never leaves half a file.
-
-    A device or pipe (`-o /dev/null`, `-o /dev/stdout`) is written straight through: renaming a
-    file over it would replace the device itself.
-    """
-    if _is_stream(path):
-        with open(path, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as stream:
-            yield stream
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    with atomic_output(path) as fh:
-        fh.write(data)
 
 
 def write_json_atomic(path: Path, header: dict[str, Any], results: Any, rows: Any = None) -> None:

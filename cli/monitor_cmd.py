@@ -3,15 +3,14 @@ trends, verdicts lost since the year before, and early warnings (engine.interpre
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 
 import click
 
+from engine.atomic import write_atomic
 from engine.interpreter.errors import Diagnostic, JunhengError, UsageError
 
 _YEAR = re.compile(r"\s*(\d{4})")
@@ -48,18 +47,6 @@ def parse_years(specs: tuple[str, ...]) -> list[tuple[str, Path]]:
     return sorted(out, key=lambda x: int(_YEAR.match(x[0]).group(1)))  # type: ignore[union-attr]
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @click.command("monitor")
 @click.option("--rules", "rules_name", default="基本均衡", show_default=True,
               help="规则集名称(基本均衡、国家、某省或某市);预警尺度取自其中的预警参数")
@@ -89,10 +76,10 @@ def monitor_cmd(rules_name: str, rules_dir: Path | None, years: tuple[str, ...],
         sys.exit(1)
     if isinstance(text_or_bytes, bytes):
         assert output is not None
-        _write_atomic(output, text_or_bytes)
+        write_atomic(output, text_or_bytes)
         click.echo(f"已写入 {output}", err=True)
     elif output is not None:
-        _write_atomic(output, text_or_bytes.encode("utf-8"))
+        write_atomic(output, text_or_bytes.encode("utf-8"))
         click.echo(f"已写入 {output}", err=True)
     else:
         click.echo(text_or_bytes)

@@ -26,12 +26,12 @@ couple of seconds, most of it turning numbers into text.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from engine.atomic import write_atomic
 
 # ---------------------------------------------------------------- columns
 
@@ -514,24 +514,13 @@ def generate(counties: int, seed: int = 0) -> Synthetic:
 # ---------------------------------------------------------------- writing
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_csv(data: Synthetic, out_dir: str | Path) -> tuple[Path, Path]:
     """Write 学校表.csv and 县区表.csv (UTF-8 with BOM) into `out_dir`; return their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     schools, counties = out / SCHOOL_FILE, out / COUNTY_FILE
-    _write_atomic(schools, _csv_text(data.schools).encode("utf-8"))
-    _write_atomic(counties, _csv_text(data.counties).encode("utf-8"))
+    write_atomic(schools, _csv_text(data.schools).encode("utf-8"))
+    write_atomic(counties, _csv_text(data.counties).encode("utf-8"))
     return schools, counties
 
 

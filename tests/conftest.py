@@ -164,3 +164,41 @@ def sample_results(national: CompiledRules):  # type: ignore[no-untyped-def]
     from engine.interpreter import evaluate
 
     return evaluate(national, sample_facts(national.ruleset), date(2024, 9, 1))
+
+
+# ---------------------------------------------------------------- a live HTTP server
+
+
+@pytest.fixture(scope="session")
+def serve() -> Any:
+    """`with serve(app, **uvicorn_config) as url:` — the app on a free loopback port, in a thread,
+    stopped when the block ends (the browser test and the hostile-client tests use it)."""
+    import contextlib
+    import socket
+    import threading
+    import time
+
+    @contextlib.contextmanager
+    def running(app: Any, **config: Any) -> Any:
+        import uvicorn
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **config))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                pytest.fail("服务没有启动")
+            time.sleep(0.05)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(10)
+            sock.close()
+
+    return running

@@ -9,9 +9,6 @@ downloads the results. Skipped, with the reason shown, only where Chromium is no
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,24 +32,10 @@ from engine.service import remedies as service_remedies  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    """A live server on a free loopback port, in a thread, stopped after the module."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("服务没有启动")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+def base_url(serve: Any) -> Iterator[str]:
+    """A live server on a free loopback port, stopped after the module."""
+    with serve(create_app()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,8 @@ from engine.interpreter import field_specs, load_rules
 from engine.interpreter.errors import Diagnostic
 from engine.synth import write_sample
 
+from .same_table import assert_same_table
+
 SPECS = field_specs(load_rules("国家"))
 
 
@@ -33,22 +35,6 @@ SPECS = field_specs(load_rules("国家"))
 def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     schools, counties, _ = write_sample(tmp_path_factory.mktemp("synth"), 100, seed=1)
     return schools, counties
-
-
-def assert_same_table(fast: Table, careful: Table) -> None:
-    assert (fast.entity, fast.source, fast.n, fast.sheet) == (careful.entity, careful.source, careful.n, careful.sheet)
-    assert fast.missing_columns == careful.missing_columns
-    assert fast.row_numbers.dtype == careful.row_numbers.dtype
-    assert fast.row_numbers.tolist() == careful.row_numbers.tolist()
-    assert list(fast.columns) == list(careful.columns)
-    for name, a in fast.columns.items():
-        b = careful.columns[name]
-        assert (a.dtype, a.shape) == (b.dtype, b.shape), name
-        if a.dtype == np.float64:
-            assert a.tobytes() == b.tobytes(), name  # bit for bit: NaN where NaN, never -0.0 for 0.0
-        else:
-            assert [type(v) for v in a] == [type(v) for v in b], name
-            assert a.tolist() == b.tolist(), name
 
 
 def read_both(path: Path, entity: str, specs: Any = SPECS, *, fast: bool | None = True) -> tuple[Table, list[Diagnostic]]:

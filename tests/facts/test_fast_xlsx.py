@@ -34,6 +34,8 @@ from engine.interpreter import field_specs, load_rules
 from engine.interpreter.errors import Diagnostic
 from engine.synth import write_sample
 
+from .same_table import assert_same_table
+
 SPECS = field_specs(load_rules("国家"))
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "示例县"
 
@@ -102,21 +104,6 @@ def assert_same_raw(fast: RawTable, careful: RawTable) -> None:
         assert [type(v) for v in a] == [type(v) for v in b], number
     assert fast.uncomputed == careful.uncomputed
     assert fast.columns is None and careful.columns is None
-
-
-def assert_same_table(fast: Table, careful: Table) -> None:
-    assert (fast.entity, fast.source, fast.n, fast.sheet) == (careful.entity, careful.source, careful.n, careful.sheet)
-    assert fast.missing_columns == careful.missing_columns
-    assert fast.row_numbers.tolist() == careful.row_numbers.tolist()
-    assert list(fast.columns) == list(careful.columns)
-    for name, a in fast.columns.items():
-        b = careful.columns[name]
-        assert (a.dtype, a.shape) == (b.dtype, b.shape), name
-        if a.dtype == np.float64:
-            assert a.tobytes() == b.tobytes(), name  # bit for bit: NaN where NaN, never -0.0 for 0.0
-        else:
-            assert [type(v) for v in a] == [type(v) for v in b], name
-            assert a.tolist() == b.tolist(), name
 
 
 def raw_or_failure(path: Path, entity: str) -> RawTable | Diagnostic:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import resource
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,25 +27,11 @@ SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "示例县"
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+def base_url(serve: Any) -> Iterator[str]:
     app = create_app(limits=Limits(max_upload_bytes=2 * 1024 * 1024, max_request_bytes=2 * 1024 * 1024,
                                    timeout_seconds=20, workers=4))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_keep_alive=30))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("服务没有启动")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with serve(app, timeout_keep_alive=30) as url:
+        yield url
 
 
 def assert_located_4xx(response: httpx.Response) -> None:
