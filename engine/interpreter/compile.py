@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -185,10 +186,17 @@ def _condition_home(checked: Checked, e: A.Expr, ctx: Ctx) -> str | None:
     """
     if not isinstance(e, A.Compare | A.In | A.Logic | A.Not):
         return None
-    key = ("home", id(e), ctx)
+    return _memo(checked, "home", e, ctx, _find_home)  # type: ignore[no-any-return]
+
+
+def _memo(checked: Checked, what: str, e: A.Expr, ctx: Ctx, compute: Callable[[Checked, A.Expr, Ctx], Any]) -> Any:
+    """A static analysis of one node, computed once per checked rule set (compile asks again
+    and again of the same subtrees). Keyed by the node's identity; the node is kept alongside
+    so that identity stays its own."""
+    key = (what, id(e), ctx)
     if key not in checked.memo:
-        checked.memo[key] = (_find_home(checked, e, ctx), e)  # the node is kept so its id stays its own
-    return checked.memo[key][0]  # type: ignore[no-any-return]
+        checked.memo[key] = (compute(checked, e, ctx), e)
+    return checked.memo[key][0]
 
 
 def _find_home(checked: Checked, e: A.Expr, ctx: Ctx) -> str | None:
@@ -354,11 +362,7 @@ def integral(checked: Checked, e: A.Expr, ctx: Ctx) -> bool:
     the check that would otherwise run for every row sitting on its bound (rooms = ⌈班数÷12⌉).
     Memoised per node: compiling asks it of the same subtrees again and again.
     """
-    key = (id(e), ctx)
-    memo = checked.memo
-    if key not in memo:
-        memo[key] = (_integral(checked, e, ctx), e)  # the node is kept so its id stays its own
-    return bool(memo[key][0])
+    return bool(_memo(checked, "integral", e, ctx, _integral))
 
 
 def _integral(checked: Checked, e: A.Expr, ctx: Ctx) -> bool:
@@ -486,24 +490,14 @@ def _threshold_round_trips(env: Env, e: A.Expr) -> bool:
 def _settle_ratios(env: Env, ratio: Ratio, threshold: Callable[[Env, int], Fraction | None], op: A.Cmp,
                    rows: np.ndarray, passed: np.ndarray) -> np.ndarray:
     """Decide near-bound rows exactly by integer arithmetic; return the rows still undecided."""
-    nums = [fn(env) for fn in ratio.numerator]
-    dens = [fn(env) for fn in ratio.denominator]
+    top, bottom, fit = _ratio_terms(env, ratio, rows)
     left: list[int] = []
-    for row in rows.tolist():
-        th = threshold(env, row)
+    for row, t, b, ok in zip(rows.tolist(), top.tolist(), bottom.tolist(), fit.tolist(), strict=True):
+        th = threshold(env, row) if ok else None
         if th is None:
             left.append(row)
             continue
-        top = ratio.const.numerator
-        bottom = ratio.const.denominator
-        for c in nums:
-            top *= int(c.v[row])
-        for c in dens:
-            bottom *= int(c.v[row])
-        if bottom == 0:
-            left.append(row)
-            continue
-        passed[row] = 1.0 if compare(op, Fraction(top, bottom), th) else 0.0
+        passed[row] = 1.0 if compare(op, Fraction(t, b), th) else 0.0
     return np.array(left, dtype=np.int64)
 
 

@@ -169,11 +169,10 @@ def build_env(plan: Plan, facts: Any, as_of: date) -> Env:
     order = np.argsort(srows, kind="stable")
     srows, sidx = srows[order].astype(np.int64), sidx[order]
     unit_stage = np.array(stages, dtype=object)[sidx] if stages else np.empty(0, dtype=object)
-    masks = {stage: sidx == k for k, stage in enumerate(stages)}  # integer codes: no string compares
     frames[A.UNIT] = Frame(A.UNIT, len(srows), {
         A.SCHOOL: srows, A.COUNTY: school_up[srows],
         COUNTY_STAGE: school_up[srows] * max(1, len(stages)) + sidx,
-    }, unit_stage, masks, codes=sidx, stages=stages)
+    }, unit_stage, codes=sidx, stages=stages)
     _unit_fields(plan, env, srows, frames[A.UNIT])
     return env
 

@@ -53,7 +53,12 @@ class Frame:
         """Rows of this 学段, computed once per frame (comparing object arrays is slow)."""
         mask = self._masks.get(stage)
         if mask is None:
-            mask = self.stage == stage if self.stage is not None else np.zeros(self.n, dtype=bool)
+            if self.codes is not None:  # integer codes: no string comparisons
+                mask = self.codes == self.stages.index(stage) if stage in self.stages else np.zeros(self.n, dtype=bool)
+            elif self.stage is not None:
+                mask = self.stage == stage
+            else:
+                mask = np.zeros(self.n, dtype=bool)
             self._masks[stage] = mask
         return mask
 
