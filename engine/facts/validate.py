@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +54,14 @@ def _capped(table: Table, column: str, indices: np.ndarray, make: Callable[[int]
     return out
 
 
+def _first_seen(values: Iterable[Any]) -> Iterator[tuple[int, int, Any]]:
+    """(row, row of the value's first occurrence, value) for every non-empty value."""
+    first: dict[Any, int] = {}
+    for i, value in enumerate(values):
+        if value is not None:
+            yield i, first.setdefault(value, i), value
+
+
 def check_ids(table: Table) -> list[Diagnostic]:
     """E404 for each repeated 学校标识码 (naming the first row too); W453 for ids not of 10 digits."""
     ids = table.columns.get(ID_COLUMN)
@@ -64,11 +73,7 @@ def check_ids(table: Table) -> list[Diagnostic]:
     if len(set(values)) == len(values) - max(0, values.count(None) - 1):  # no repeats, the usual case
         odd = [i for i, value in enumerate(values) if value is not None and not _ten_digits(value)]
     else:
-        first: dict[str, int] = {}
-        for i, value in enumerate(ids):
-            if value is None:
-                continue
-            j = first.setdefault(value, i)
+        for i, j, value in _first_seen(ids):
             if j != i:
                 out.append(Diagnostic(
                     "E404", f"学校标识码「{value}」重复:{row_label(table, i)}与{row_label(table, j)}相同",
@@ -88,11 +93,7 @@ def check_county_names(table: Table) -> list[Diagnostic]:
     if names is None:
         return []
     out: list[Diagnostic] = []
-    first: dict[str, int] = {}
-    for i, value in enumerate(names):
-        if value is None:
-            continue
-        j = first.setdefault(value, i)
+    for i, j, value in _first_seen(names):
         if j != i:
             out.append(Diagnostic(
                 "E409", f"县区「{value}」在县区表中重复:{row_label(table, i)}与{row_label(table, j)}相同",
