@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hardening.harness import check_diagnostics
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.interpreter.check import check
 from engine.interpreter.compile import compile_plan
-from engine.interpreter.errors import JunhengError, Span
+from engine.interpreter.errors import JunhengError
 from engine.interpreter.layer import group_layers, layer
 from engine.interpreter.parse import keyword_table, parse_text
-from engine.render.diagnostics import render_diagnostic
 
 NATIONAL_DIR = Path(__file__).resolve().parent.parent / "rules" / "national"
 NATIONAL = {p.name: p.read_text(encoding="utf-8") for p in sorted(NATIONAL_DIR.glob("*.rule"))}
@@ -61,13 +61,7 @@ def run_pipeline(texts: dict[str, str]) -> None:
         for name in groups:
             compile_plan(check(layer(groups, name)))
     except JunhengError as exc:
-        assert exc.diagnostics, "a JunhengError must carry at least one diagnostic"
-        for d in exc.diagnostics:
-            assert d.code[:1] in "EW" and d.code[1:].isdigit(), d.code
-            loc = d.location
-            source = texts.get(loc.file) if isinstance(loc, Span) else None
-            rendered = render_diagnostic(d, text=source)
-            assert d.code in rendered
+        check_diagnostics(exc, texts)
 
 
 @SETTINGS

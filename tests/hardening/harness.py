@@ -203,7 +203,8 @@ def format_bug_of(text: str, rf: Any) -> str | None:
 # ---------------------------------------------------------------- the pipeline
 
 
-def _check_diagnostics(exc: Any, texts: dict[str, str]) -> None:
+def check_diagnostics(exc: Any, texts: dict[str, str]) -> None:
+    """Every diagnostic of a JunhengError has a code and renders against its source text."""
     from engine.interpreter.errors import Span
     from engine.render.diagnostics import render_diagnostic
 
@@ -322,7 +323,7 @@ def _pipeline(case: Case, state: dict[str, str], evaluate: bool) -> str:
             _evaluate_stage(compiled, fuzzed, state)
         return "ok"
     except JunhengError as exc:
-        _check_diagnostics(exc, texts)
+        check_diagnostics(exc, texts)
         return "diagnostic"
 
 
